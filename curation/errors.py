@@ -1,0 +1,35 @@
+"""Errors that name exactly what is wrong, so a user can fix it without reading code."""
+
+from __future__ import annotations
+
+
+class RbkitError(Exception):
+    """Base for every error rbkit reports to users (the CLI prints these without a traceback)."""
+
+
+class SourceRowError(RbkitError):
+    """A malformed upstream row: reported as `file:row field: reason`."""
+
+    def __init__(self, file: str, row: int | str, field: str, reason: str):
+        self.file, self.row, self.field, self.reason = file, row, field, reason
+        super().__init__(f"{file}:{row} {field}: {reason}")
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.row} {self.field}"
+
+
+class SourceMissingError(RbkitError):
+    """An upstream file that is neither in the mirror nor in the cache."""
+
+
+class SourceHashError(RbkitError):
+    """An upstream file whose bytes are not the pinned ones."""
+
+
+class ToolchainMissingError(RbkitError):
+    """A verifier needs a compiler or runtime that is not installed."""
+
+
+class SchemaViolationError(RbkitError):
+    """Rows that do not match `schemas/trio.schema.json`."""

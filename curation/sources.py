@@ -1,0 +1,232 @@
+"""Upstream source files: where each lives, its pinned bytes, and how to get a verified local path.
+
+Every builder declares its inputs as `SourceFile`s. Resolution order:
+1. `RBKIT_SOURCES=DIR` (a mirror laid out like `../shared/sources`): read `DIR/<mirror_path>`.
+2. The download cache (`RBKIT_CACHE`, default `~/.cache/rbkit/sources`), filled by `rbkit sources fetch`.
+Either way the sha256 is checked before a single row is read.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from curation.errors import SourceHashError, SourceMissingError
+
+SourceKind = Literal["github", "github-lfs", "hub-dataset", "hub-space"]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One pinned upstream file."""
+
+    name: str  # short key, unique across rbkit, e.g. "llmbar/Natural"
+    kind: SourceKind
+    repo: str  # "owner/name" on GitHub or the Hub
+    revision: str  # commit sha (GitHub, Hub)
+    path: str  # path inside the upstream repo
+    sha256: str
+    license: str  # SPDX id or "unknown"
+    citation: str  # BibTeX key of the upstream work (see CITATION.cff references)
+    mirror_path: str  # path relative to a RBKIT_SOURCES mirror
+    size: int | None = None
+
+    @property
+    def url(self) -> str:
+        if self.kind == "github":
+            return f"https://raw.githubusercontent.com/{self.repo}/{self.revision}/{self.path}"
+        if self.kind == "github-lfs":
+            return f"https://media.githubusercontent.com/media/{self.repo}/{self.revision}/{self.path}"
+        if self.kind == "hub-space":
+            return f"https://huggingface.co/spaces/{self.repo}/resolve/{self.revision}/{self.path}"
+        return f"https://huggingface.co/datasets/{self.repo}/resolve/{self.revision}/{self.path}"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def mirror_root() -> Path | None:
+    value = os.environ.get("RBKIT_SOURCES")
+    return Path(value).expanduser() if value else None
+
+
+def cache_root() -> Path:
+    value = os.environ.get("RBKIT_CACHE")
+    base = Path(value).expanduser() if value else Path.home() / ".cache" / "rbkit"
+    return base / "sources"
+
+
+def cache_path(src: SourceFile) -> Path:
+    return cache_root() / src.sha256[:2] / src.sha256 / Path(src.path).name
+
+
+# Hashing a few MB per build is cheap, but builders resolve the same file many times.
+_VERIFIED: dict[tuple[str, int, int], str] = {}
+
+
+def _checked_sha(path: Path) -> str:
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _VERIFIED:
+        _VERIFIED[key] = sha256_file(path)
+    return _VERIFIED[key]
+
+
+def verify(src: SourceFile, path: Path) -> None:
+    actual = _checked_sha(path)
+    if actual != src.sha256:
+        raise SourceHashError(
+            f"{path}: sha256 mismatch for source '{src.name}' ({src.repo}@{src.revision[:12]} {src.path})\n"
+            f"  expected {src.sha256}\n  actual   {actual}\n"
+            "  The file was altered or is a different version. Restore it from the upstream "
+            f"revision ({src.url}), or delete it and run `rbkit sources fetch {src.name}`."
+        )
+
+
+def resolve(src: SourceFile) -> Path:
+    """A local, hash-verified path for `src`, or a clear error saying how to get it."""
+    root = mirror_root()
+    tried: list[str] = []
+    if root is not None:
+        candidate = root / src.mirror_path
+        tried.append(str(candidate))
+        if candidate.is_file():
+            verify(src, candidate)
+            return candidate
+    cached = cache_path(src)
+    tried.append(str(cached))
+    if cached.is_file():
+        verify(src, cached)
+        return cached
+    raise SourceMissingError(
+        f"source '{src.name}' is missing: {src.repo}@{src.revision[:12]} {src.path} "
+        f"(sha256 {src.sha256}{f', {src.size} bytes' if src.size else ''}).\n"
+        f"  looked in: {', '.join(tried)}\n"
+        f"  fix: run `rbkit sources fetch {src.name}` (downloads {src.url}), "
+        "or place the file at the mirror path and set RBKIT_SOURCES."
+    )
+
+
+def is_available(src: SourceFile) -> bool:
+    try:
+        resolve(src)
+    except SourceMissingError:
+        return False
+    return True
+
+
+# --- fetching -------------------------------------------------------------------------------
+
+
+def _atomic_place(tmp: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, dest)
+
+
+def fetch(src: SourceFile, *, force: bool = False, timeout: float = 60.0) -> Path:
+    """Download `src` into the cache with the real client for its host, verifying sha256."""
+    dest = cache_path(src)
+    if dest.is_file() and not force:
+        verify(src, dest)
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".part-")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if src.kind in ("hub-dataset", "hub-space"):
+            from huggingface_hub import hf_hub_download
+
+            got = hf_hub_download(
+                repo_id=src.repo,
+                filename=src.path,
+                revision=src.revision,
+                repo_type="dataset" if src.kind == "hub-dataset" else "space",
+            )
+            shutil.copyfile(got, tmp)
+        else:
+            import httpx
+
+            with httpx.stream("GET", src.url, follow_redirects=True, timeout=timeout) as resp:
+                resp.raise_for_status()
+                with open(tmp, "wb") as fh:
+                    for chunk in resp.iter_bytes():
+                        fh.write(chunk)
+        actual = sha256_file(tmp)
+        if actual != src.sha256:
+            raise SourceHashError(
+                f"downloaded {src.url} for source '{src.name}' but its sha256 is wrong\n"
+                f"  expected {src.sha256}\n  actual   {actual}\n"
+                "  The upstream file changed or the download was corrupted; nothing was cached."
+            )
+        _atomic_place(tmp, dest)
+        return dest
+    except SourceHashError:
+        raise
+    except Exception as exc:  # network errors from httpx / huggingface_hub
+        raise SourceMissingError(f"could not download source '{src.name}' from {src.url}: {exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# --- local mirror manifests -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    relpath: str
+    sha256: str
+    size: int
+
+
+def read_manifest(mirror: Path) -> list[ManifestEntry]:
+    """Entries of `MANIFEST.tsv` (columns relpath, ..., bytes, sha256, ...)."""
+    path = mirror / "MANIFEST.tsv"
+    if not path.is_file():
+        raise SourceMissingError(f"{path}: no MANIFEST.tsv in mirror {mirror}")
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh, delimiter="\t")
+        needed = {"relpath", "sha256", "bytes"}
+        if not needed <= set(reader.fieldnames or ()):
+            raise SourceMissingError(f"{path}: header must contain {sorted(needed)}, got {reader.fieldnames}")
+        return [
+            ManifestEntry(r["relpath"], r["sha256"], int(r["bytes"]))
+            for r in reader
+            if r.get("relpath")
+        ]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    relpath: str
+    status: Literal["ok", "missing", "altered"]
+    expected: str
+    actual: str | None
+
+
+def check_mirror(mirror: Path, registered: Iterable[SourceFile] = ()) -> list[CheckResult]:
+    """Verify every file the mirror's manifest lists plus every registered source it should hold."""
+    expected: dict[str, str] = {e.relpath: e.sha256 for e in read_manifest(mirror)}
+    for src in registered:
+        expected.setdefault(src.mirror_path, src.sha256)
+    results = []
+    for rel, sha in sorted(expected.items()):
+        p = mirror / rel
+        if not p.is_file():
+            results.append(CheckResult(rel, "missing", sha, None))
+            continue
+        actual = _checked_sha(p)
+        results.append(CheckResult(rel, "ok" if actual == sha else "altered", sha, actual))
+    return results

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _mirror() -> Path | None:
+    value = os.environ.get("RBKIT_SOURCES")
+    if value:
+        return Path(value)
+    default = REPO.parent / "shared" / "sources"
+    return default if default.is_dir() else None
+
+
+@pytest.fixture
+def mirror(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The real upstream mirror (`RBKIT_SOURCES`, as CI sets it), activated for the test."""
+    path = _mirror()
+    if path is None or not (path / "MANIFEST.tsv").is_file():
+        pytest.skip("no source mirror: set RBKIT_SOURCES to a folder laid out like ../shared/sources")
+    monkeypatch.setenv("RBKIT_SOURCES", str(path))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never read or write the user's ~/.cache/rbkit from tests."""
+    if "RBKIT_CACHE" not in os.environ or os.environ.get("RBKIT_TEST_SHARED_CACHE") != "1":
+        monkeypatch.setenv("RBKIT_CACHE", str(tmp_path_factory.getbasetemp() / "rbkit-cache"))
