@@ -211,7 +211,7 @@ def read_manifest(mirror: Path) -> list[ManifestEntry]:
 @dataclass(frozen=True)
 class CheckResult:
     relpath: str
-    status: Literal["ok", "missing", "altered"]
+    status: Literal["ok", "missing", "altered", "absent"]  # absent: registered, not in this mirror
     expected: str
     actual: str | None
 
@@ -219,13 +219,19 @@ class CheckResult:
 def check_mirror(mirror: Path, registered: Iterable[SourceFile] = ()) -> list[CheckResult]:
     """Verify every file the mirror's manifest lists plus every registered source it should hold."""
     expected: dict[str, str] = {e.relpath: e.sha256 for e in read_manifest(mirror)}
+    listed = set(expected)
     for src in registered:
+        if src.mirror_path in expected and expected[src.mirror_path] != src.sha256:
+            raise SourceHashError(
+                f"{mirror / 'MANIFEST.tsv'}: {src.mirror_path} is pinned by rbkit source "
+                f"'{src.name}' at sha256 {src.sha256} but the manifest says {expected[src.mirror_path]}"
+            )
         expected.setdefault(src.mirror_path, src.sha256)
     results = []
     for rel, sha in sorted(expected.items()):
         p = mirror / rel
         if not p.is_file():
-            results.append(CheckResult(rel, "missing", sha, None))
+            results.append(CheckResult(rel, "missing" if rel in listed else "absent", sha, None))
             continue
         actual = _checked_sha(p)
         results.append(CheckResult(rel, "ok" if actual == sha else "altered", sha, actual))

@@ -1,0 +1,321 @@
+"""Run subset builders through their pipelines and write a Hub-ready build folder.
+
+Folder layout (everything but `timings.json` is byte-identical across builds of the same
+sources with the same options):
+
+    data/<subset>.parquet   one table per subset (published columns first, then provenance)
+    data/filtered.parquet   all non-Prior-Sets subsets together, as RewardBench's `filtered` split
+    build.json              rbkit version, options, sources with sha256, per-subset counts,
+                            dropped counts per step and reason, per-subset reports (rulers, ...)
+    dropped.jsonl           every dropped candidate with step, reason and evidence
+    timings.json            seconds per subset and stage (kept apart: it differs run to run)
+
+The folder is written under a temporary name next to the destination and swapped in at the
+end, so an interrupted build leaves the previous output intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from curation.errors import SchemaViolationError, SourceMissingError
+from curation.pipeline import BuildContext, BuildOptions, Step, SubsetOutcome, run_steps
+from curation.rows import DroppedRow, TrioRow
+from curation.sources import SourceFile, resolve
+from curation.trio_io import DIR_MODE, read_rows, to_table, write_jsonl, write_parquet, write_text
+from curation.validate import Violation, validate_records
+from subsets.registry import SubsetSpec
+
+BUILD_FORMAT = 1
+FILTERED = "filtered"
+
+
+def rbkit_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rbkit")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass
+class MissingSubset:
+    subset: str
+    error: str
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    outcomes: list[SubsetOutcome]
+    specs: dict[str, SubsetSpec]
+    missing: list[MissingSubset]
+    manifest: dict[str, Any]
+    timings: dict[str, Any]
+
+
+ProgressHook = Callable[[str, str], None]  # (subset, stage)
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+
+def check_sources(specs: Sequence[SubsetSpec]) -> tuple[list[SubsetSpec], list[MissingSubset]]:
+    """Split specs into buildable ones and those with a missing source (hash errors raise)."""
+    ready, missing = [], []
+    for spec in specs:
+        errors = []
+        for src in spec.sources:
+            try:
+                resolve(src)
+            except SourceMissingError as exc:
+                errors.append(str(exc))
+        if errors:
+            missing.append(MissingSubset(spec.name, "\n".join(errors)))
+        else:
+            ready.append(spec)
+    return ready, missing
+
+
+def source_record(src: SourceFile) -> dict[str, Any]:
+    return {
+        "kind": src.kind,
+        "repo": src.repo,
+        "revision": src.revision,
+        "path": src.path,
+        "sha256": src.sha256,
+        "license": src.license,
+        "citation": src.citation,
+        "size": src.size,
+        "url": src.url,
+    }
+
+
+# --- one subset ------------------------------------------------------------------------------
+
+
+def build_subset(
+    spec: SubsetSpec,
+    options: BuildOptions,
+    *,
+    post_steps: Sequence[Step] = (),
+    progress: ProgressHook = lambda subset, stage: None,
+) -> SubsetOutcome:
+    ctx = BuildContext(subset=spec.name, options=options, progress=lambda stage: progress(spec.name, stage))
+    progress(spec.name, "reading sources")
+    outcome = run_steps(spec.name, spec.build(ctx), [*spec.steps, *post_steps], ctx, time.perf_counter)
+    progress(spec.name, "schema check")
+    t = time.perf_counter()
+    check_schema(spec.name, outcome.rows)
+    outcome.seconds["schema"] = time.perf_counter() - t
+    return outcome
+
+
+def check_schema(subset: str, rows: Iterable[TrioRow]) -> None:
+    _, violations = validate_records(
+        f"<built {subset}>", ((i, r.to_record()) for i, r in enumerate(rows, start=1))
+    )
+    if violations:
+        raise SchemaViolationError(format_violations(violations))
+
+
+def format_violations(violations: Sequence[Violation], limit: int = 50) -> str:
+    lines = [str(v) for v in violations[:limit]]
+    if len(violations) > limit:
+        lines.append(f"... and {len(violations) - limit} more")
+    return "\n".join(lines)
+
+
+# --- the whole build -------------------------------------------------------------------------
+
+
+def subset_summary(spec: SubsetSpec, outcome: SubsetOutcome) -> dict[str, Any]:
+    by_step = Counter(d.step for d in outcome.dropped)
+    by_reason = Counter(f"{d.step}: {d.reason}" for d in outcome.dropped)
+    return {
+        "section": spec.section,
+        "source": spec.source,
+        "license": spec.license,
+        "verification": spec.verification,
+        "length_bias": spec.length_bias,
+        "substitute": spec.substitute,
+        "weight": spec.weight,
+        "expected": spec.expected,
+        "built": len(outcome.rows),
+        "candidates": outcome.report.get("candidates", len(outcome.rows) + len(outcome.dropped)),
+        "dropped": sum(by_step.values()),
+        "dropped_by_step": dict(sorted(by_step.items())),
+        "dropped_by_reason": dict(sorted(by_reason.items())),
+        "sources": sorted(src.name for src in spec.sources),
+        "report": outcome.report,
+    }
+
+
+def make_manifest(
+    specs: dict[str, SubsetSpec],
+    outcomes: Sequence[SubsetOutcome],
+    missing: Sequence[MissingSubset],
+    options: BuildOptions,
+) -> dict[str, Any]:
+    sources: dict[str, Any] = {}
+    for outcome in outcomes:
+        for src in specs[outcome.subset].sources:
+            sources[src.name] = source_record(src)
+    return {
+        "format": BUILD_FORMAT,
+        "rbkit_version": rbkit_version(),
+        "options": options.to_record(),
+        "subsets": {o.subset: subset_summary(specs[o.subset], o) for o in outcomes},
+        "missing": {m.subset: m.error for m in missing},
+        "sources": dict(sorted(sources.items())),
+        "totals": {
+            "built": sum(len(o.rows) for o in outcomes),
+            "dropped": sum(len(o.dropped) for o in outcomes),
+            "filtered": sum(len(o.rows) for o in outcomes if specs[o.subset].section != "Prior Sets"),
+        },
+    }
+
+
+def run_build(
+    specs: Sequence[SubsetSpec],
+    out: Path,
+    options: BuildOptions,
+    *,
+    allow_missing: bool = False,
+    post_steps: Sequence[Step] = (),
+    progress: ProgressHook = lambda subset, stage: None,
+    finalize: Sequence[Callable[[BuildResult], None]] = (),
+) -> BuildResult:
+    """Build `specs` into `out`. Missing sources stop the build unless `allow_missing`."""
+    started = time.perf_counter()
+    ready, missing = check_sources(specs)
+    if missing and not allow_missing:
+        names = ", ".join(m.subset for m in missing)
+        details = "\n\n".join(f"[{m.subset}]\n{m.error}" for m in missing)
+        raise SourceMissingError(
+            f"cannot build {names}: source files are missing (nothing was written).\n\n{details}\n\n"
+            "Fetch them, or pass --allow-missing to build the other subsets and record these as missing."
+        )
+    by_name = {s.name: s for s in specs}
+    outcomes = [build_subset(spec, options, post_steps=post_steps, progress=progress) for spec in ready]
+    manifest = make_manifest(by_name, outcomes, missing, options)
+    timings = {
+        "total_seconds": round(time.perf_counter() - started, 3),
+        "subsets": {o.subset: {k: round(v, 3) for k, v in o.seconds.items()} for o in outcomes},
+    }
+    result = BuildResult(out, outcomes, by_name, missing, manifest, timings)
+    for hook in finalize:  # cross-subset reports (dedup, gates) may add to the manifest
+        hook(result)
+    write_build(out, {o.subset: o.rows for o in outcomes}, [d for o in outcomes for d in o.dropped], result.manifest, result.timings, by_name)
+    return result
+
+
+# --- the folder ------------------------------------------------------------------------------
+
+
+def write_folder(
+    dest: Path,
+    rows_by_subset: dict[str, list[TrioRow]],
+    dropped: Sequence[DroppedRow | dict[str, Any]],
+    manifest: dict[str, Any],
+    timings: dict[str, Any] | None,
+    sections: dict[str, str],
+) -> None:
+    """Write a complete build folder into `dest` (which should be empty)."""
+    data = dest / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    filtered: list[TrioRow] = []
+    for name in sorted(rows_by_subset):
+        rows = rows_by_subset[name]
+        write_parquet(to_table(rows), data / f"{name}.parquet")
+        if sections.get(name) != "Prior Sets" and (not rows or isinstance(rows[0].chosen, str)):
+            filtered.extend(rows)
+    if filtered or not rows_by_subset:
+        write_parquet(to_table(filtered), data / f"{FILTERED}.parquet")
+    write_jsonl(dest / "dropped.jsonl", (d if isinstance(d, dict) else d.to_record() for d in dropped))
+    write_text(dest / "build.json", json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    if timings is not None:
+        write_text(dest / "timings.json", json.dumps(timings, indent=2, sort_keys=True) + "\n")
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Replace `out` with the finished `tmp` folder; the old output survives until this point."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.rmdir(old)
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_build(
+    out: Path,
+    rows_by_subset: dict[str, list[TrioRow]],
+    dropped: Sequence[DroppedRow | dict[str, Any]],
+    manifest: dict[str, Any],
+    timings: dict[str, Any] | None,
+    specs_or_sections: dict[str, SubsetSpec] | dict[str, str],
+) -> None:
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sections = {k: (v if isinstance(v, str) else v.section) for k, v in specs_or_sections.items()}
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    os.chmod(tmp, DIR_MODE)
+    try:
+        write_folder(tmp, rows_by_subset, dropped, manifest, timings, sections)
+        extra = out / "review"  # review decisions live beside the data and survive rewrites
+        if extra.is_dir() and not (tmp / "review").exists():
+            shutil.copytree(extra, tmp / "review")
+        swap_in(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- reading a folder back -------------------------------------------------------------------
+
+
+@dataclass
+class BuildFolder:
+    path: Path
+    manifest: dict[str, Any]
+    rows: dict[str, list[TrioRow]] = field(default_factory=dict)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def subsets(self) -> list[str]:
+        return sorted(self.manifest.get("subsets", {}))
+
+    def section_of(self, subset: str) -> str:
+        return self.manifest["subsets"][subset]["section"]
+
+
+def read_build(path: Path, *, with_rows: bool = True) -> BuildFolder:
+    manifest_path = path / "build.json"
+    if not manifest_path.is_file():
+        raise FileNotFoundError(f"{path}: not a build folder (no build.json); run `rbkit build --out {path}`")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    folder = BuildFolder(path, manifest)
+    if with_rows:
+        for name in manifest.get("subsets", {}):
+            file = path / "data" / f"{name}.parquet"
+            if not file.is_file():
+                raise FileNotFoundError(f"{file}: listed in build.json but missing")
+            folder.rows[name] = read_rows(file)
+        dropped_path = path / "dropped.jsonl"
+        if dropped_path.is_file():
+            with open(dropped_path, encoding="utf-8") as fh:
+                folder.dropped = [json.loads(line) for line in fh if line.strip()]
+    return folder

@@ -1,0 +1,91 @@
+"""`rbkit build`: rebuild subsets from pinned sources into a Hub-ready folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+def register(app: typer.Typer) -> None:
+    app.command("build")(build)
+
+
+def build(
+    selectors: list[str] = typer.Argument(None, help="Subsets, sections (chat, chat-hard, safety, reasoning, prior-sets), sources (llmbar, ...), 'core' or 'all' (default)."),
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder (replaced atomically when the build succeeds)."),
+    keep_going: bool = typer.Option(False, "--keep-going", help="Send malformed source rows to dropped.jsonl instead of stopping."),
+    allow_missing: bool = typer.Option(False, "--allow-missing", help="Build what the available sources allow; record subsets whose sources are missing."),
+    skip_verify: bool = typer.Option(False, "--skip-verify", help="Skip verifiers that need language toolchains."),
+    seed: int = typer.Option(0, help="Base seed for selections (per-subset seeds derive from it)."),
+    target_size: int | None = typer.Option(None, "--target-size", help="Select this many rows per subset instead of the published size."),
+    keep_all: bool = typer.Option(False, "--all", help="Keep every surviving candidate (no selection)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Parallel verification workers (0 = all cores)."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Verification cache (default ~/.cache/rbkit/verify)."),
+    review_dir: Path | None = typer.Option(None, "--review-decisions", help="Apply review decisions from this folder (written by `rbkit review pull`)."),
+) -> None:
+    """Run builders, filters, verifiers and the schema check; write parquet, build.json and dropped.jsonl."""
+    from curation.build import run_build
+    from curation.pipeline import BuildOptions
+    from subsets.registry import select
+
+    specs = select(selectors or [])
+    options = BuildOptions(
+        keep_going=keep_going,
+        skip_verify=skip_verify,
+        seed=seed,
+        target_size=target_size,
+        keep_all=keep_all,
+        jobs=jobs,
+        cache_dir=cache_dir,
+        review_dir=review_dir,
+    )
+    console = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.fields[subset]}"),
+        BarColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        overall = progress.add_task("", total=len(specs), subset="build")
+        current: dict[str, int] = {}
+
+        def on_progress(subset: str, stage: str) -> None:
+            if subset not in current:
+                if current:
+                    progress.update(overall, advance=1)
+                current[subset] = 1
+            progress.update(overall, description=f"{subset}: {stage}")
+
+        result = run_build(specs, out, options, allow_missing=allow_missing, progress=on_progress)
+        progress.update(overall, completed=len(specs), description="done")
+    print_summary(result, console)
+
+
+def print_summary(result, console: Console) -> None:
+    manifest = result.manifest
+    table = Table(title=f"build {result.out}")
+    for col in ("subset", "section", "expected", "built", "dropped", "main drop reasons"):
+        table.add_column(col, justify="right" if col in ("expected", "built", "dropped") else "left")
+    for name, info in manifest["subsets"].items():
+        reasons = sorted(info["dropped_by_reason"].items(), key=lambda kv: -kv[1])[:3]
+        reason_text = "; ".join(f"{n}× {r[:60]}" for r, n in reasons)
+        built = str(info["built"])
+        if info["expected"] is not None and info["built"] != info["expected"]:
+            built = f"[yellow]{built}[/]"
+        table.add_row(name, info["section"], str(info["expected"] or "-"), built, str(info["dropped"]), reason_text)
+    for name in manifest["missing"]:
+        table.add_row(name, "", "", "[red]missing source[/]", "", "")
+    console.print(table)
+    for name, error in manifest["missing"].items():
+        console.print(f"[red]{name}[/]: {error.splitlines()[0]}")
+    console.print(
+        f"{manifest['totals']['built']} rows built, {manifest['totals']['dropped']} dropped "
+        f"(see {result.out / 'dropped.jsonl'}), {result.timings['total_seconds']:.1f}s"
+    )
