@@ -32,7 +32,9 @@ err_console = Console(stderr=True)
 def main() -> None:
     """Entry point: user-facing errors print as one clear message, not a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns typer.Exit codes instead of raising them
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except RbkitError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
         sys.exit(1)

@@ -29,6 +29,9 @@ def mirror(monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never read or write the user's ~/.cache/rbkit from tests."""
-    if "RBKIT_CACHE" not in os.environ or os.environ.get("RBKIT_TEST_SHARED_CACHE") != "1":
-        monkeypatch.setenv("RBKIT_CACHE", str(tmp_path_factory.getbasetemp() / "rbkit-cache"))
+    """Each test gets its own empty rbkit cache; never the user's ~/.cache/rbkit.
+
+    Tests that need an expensive cached artefact (a converted model) use their own
+    session-scoped fixture and point at it explicitly.
+    """
+    monkeypatch.setenv("RBKIT_CACHE", str(tmp_path_factory.mktemp("rbkit-cache")))

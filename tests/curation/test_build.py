@@ -1,0 +1,124 @@
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from curation.build import read_build, run_build
+from curation.errors import SourceMissingError, SourceRowError
+from curation.pipeline import BuildOptions, SelectStep
+from subsets.llmbar import rows_from, source_for
+from subsets.registry import SubsetSpec
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "llmbar"
+
+
+def fixture_spec(file: str, name: str = "demo-llmbar", steps=()) -> SubsetSpec:
+    data = (FIXTURES / file).read_bytes()
+    src = source_for("Demo", hashlib.sha256(data).hexdigest(), len(data))
+    src = src.__class__(**{**src.__dict__, "mirror_path": f"llmbar/Demo/{file}"})
+    return SubsetSpec(
+        name=name,
+        section="Chat Hard",
+        source="llmbar",
+        license="MIT",
+        expected=None,
+        sources=(src,),
+        build=lambda ctx: rows_from(name, src, ctx),
+        steps=tuple(steps),
+    )
+
+
+@pytest.fixture
+def demo_mirror(tmp_path, monkeypatch):
+    root = tmp_path / "mirror"
+    (root / "llmbar" / "Demo").mkdir(parents=True)
+    for f in FIXTURES.iterdir():
+        shutil.copy(f, root / "llmbar" / "Demo" / f.name)
+    monkeypatch.setenv("RBKIT_SOURCES", str(root))
+    return root
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "timings.json"}
+
+
+def test_build_writes_the_hub_ready_folder(demo_mirror, tmp_path):
+    out = tmp_path / "out"
+    run_build([fixture_spec("dataset.json")], out, BuildOptions())
+    assert sorted(p.name for p in (out / "data").iterdir()) == ["demo-llmbar.parquet", "filtered.parquet"]
+    manifest = json.loads((out / "build.json").read_text())
+    assert manifest["subsets"]["demo-llmbar"]["built"] == 3
+    assert "llmbar/Demo" in manifest["sources"]
+    folder = read_build(out)
+    assert [r.chosen for r in folder.rows["demo-llmbar"]][:2] == [
+        "Crimson leaves drift down\nwhispering to the cold ground\nsummer's last goodbye",
+        "11, 13, 17",
+    ]
+
+
+def test_two_builds_are_byte_identical(demo_mirror, tmp_path):
+    run_build([fixture_spec("dataset.json")], tmp_path / "a", BuildOptions())
+    run_build([fixture_spec("dataset.json")], tmp_path / "b", BuildOptions())
+    assert tree_bytes(tmp_path / "a") == tree_bytes(tmp_path / "b")
+
+
+def test_malformed_row_stops_the_build_naming_file_row_and_field(demo_mirror, tmp_path):
+    with pytest.raises(SourceRowError) as info:
+        run_build([fixture_spec("bad_rows.json")], tmp_path / "out", BuildOptions())
+    assert str(info.value) == "llmbar/Demo/bad_rows.json:2 output_2: missing field"
+    assert not (tmp_path / "out").exists()
+
+
+def test_keep_going_sends_every_bad_row_to_dropped_with_its_reason(demo_mirror, tmp_path):
+    out = tmp_path / "out"
+    run_build([fixture_spec("bad_rows.json")], out, BuildOptions(keep_going=True))
+    dropped = [json.loads(line) for line in (out / "dropped.jsonl").read_text().splitlines()]
+    assert [d["location"] for d in dropped] == [
+        "llmbar/Demo/bad_rows.json:2 output_2",
+        "llmbar/Demo/bad_rows.json:3 label",
+        "llmbar/Demo/bad_rows.json:4 output_2",
+        "llmbar/Demo/bad_rows.json:5 input",
+        "llmbar/Demo/bad_rows.json:6 label",
+    ]
+    assert "empty text" in dropped[2]["reason"]
+    manifest = json.loads((out / "build.json").read_text())["subsets"]["demo-llmbar"]
+    assert manifest["built"] == 1 and manifest["dropped"] == 5 and manifest["candidates"] == 6
+
+
+def test_invalid_json_names_the_line(demo_mirror, tmp_path):
+    with pytest.raises(SourceRowError, match=r"invalid.json:4 <json>: invalid JSON"):
+        run_build([fixture_spec("invalid.json")], tmp_path / "out", BuildOptions(keep_going=True))
+
+
+def test_interrupted_build_leaves_the_previous_output_intact(demo_mirror, tmp_path):
+    out = tmp_path / "out"
+    run_build([fixture_spec("dataset.json")], out, BuildOptions())
+    before = tree_bytes(out)
+
+    def explode(rows, ctx):
+        raise KeyboardInterrupt
+
+    explode.name = "explode"
+    with pytest.raises(KeyboardInterrupt):
+        run_build([fixture_spec("dataset.json", steps=[explode])], out, BuildOptions())
+    assert tree_bytes(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_missing_source_stops_before_writing_unless_allowed(tmp_path, monkeypatch):
+    monkeypatch.setenv("RBKIT_SOURCES", str(tmp_path / "empty"))
+    with pytest.raises(SourceMissingError, match="--allow-missing"):
+        run_build([fixture_spec("dataset.json")], tmp_path / "out", BuildOptions())
+    assert not (tmp_path / "out").exists()
+    result = run_build([fixture_spec("dataset.json")], tmp_path / "out", BuildOptions(), allow_missing=True)
+    assert list(result.manifest["missing"]) == ["demo-llmbar"]
+    assert "rbkit sources fetch" in result.manifest["missing"]["demo-llmbar"]
+
+
+def test_selection_drops_are_logged(demo_mirror, tmp_path):
+    out = tmp_path / "out"
+    run_build([fixture_spec("dataset.json", steps=[SelectStep(2)])], out, BuildOptions())
+    dropped = [json.loads(line) for line in (out / "dropped.jsonl").read_text().splitlines()]
+    assert len(dropped) == 1 and dropped[0]["step"] == "select" and dropped[0]["row"]["subset"] == "demo-llmbar"
