@@ -39,6 +39,7 @@ demo: build eval
 
 bench: venv
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/build_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
