@@ -37,6 +37,24 @@ class SourceFile:
     citation: str  # BibTeX key of the upstream work (see CITATION.cff references)
     mirror_path: str  # path relative to a RBKIT_SOURCES mirror
     size: int | None = None
+    # For files whose sha256 was never published: the git blob id (`git hash-object`) when one
+    # is known, checked like sha256; else `pinned_by` says what the builder checks the bytes
+    # against (e.g. texts quoted in another, hash-pinned file). sha256 is then "".
+    git_sha1: str | None = None
+    pinned_by: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.sha256 or self.git_sha1 or self.pinned_by):
+            raise ValueError(f"source {self.name!r}: give sha256, git_sha1 or pinned_by")
+
+    @property
+    def pin(self) -> str:
+        """The content pin, for messages: the sha256, else the git blob id, else what checks it."""
+        if self.sha256:
+            return f"sha256 {self.sha256}"
+        if self.git_sha1:
+            return f"git blob {self.git_sha1}"
+        return f"no hash; {self.pinned_by}"
 
     @property
     def url(self) -> str:
@@ -69,7 +87,17 @@ def cache_root() -> Path:
 
 
 def cache_path(src: SourceFile) -> Path:
-    return cache_root() / src.sha256[:2] / src.sha256 / Path(src.path).name
+    key = src.sha256 or src.git_sha1 or hashlib.sha256(f"{src.repo}@{src.revision}:{src.path}".encode()).hexdigest()
+    return cache_root() / key[:2] / key / Path(src.path).name
+
+
+def git_blob_sha1(path: Path) -> str:
+    """The git blob id of a file's bytes (what `git hash-object` prints)."""
+    h = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 # Hashing a few MB per build is cheap, but builders resolve the same file many times.
@@ -84,12 +112,26 @@ def _checked_sha(path: Path) -> str:
     return _VERIFIED[key]
 
 
+def hash_mismatch(src: SourceFile, path: Path) -> tuple[str, str, str] | None:
+    """(algorithm, expected, actual) when `path` is not the pinned bytes of `src`, else None."""
+    if src.sha256:
+        actual = _checked_sha(path)
+        if actual != src.sha256:
+            return ("sha256", src.sha256, actual)
+    if src.git_sha1:
+        actual = git_blob_sha1(path)
+        if actual != src.git_sha1:
+            return ("git blob sha1", src.git_sha1, actual)
+    return None
+
+
 def verify(src: SourceFile, path: Path) -> None:
-    actual = _checked_sha(path)
-    if actual != src.sha256:
+    bad = hash_mismatch(src, path)
+    if bad is not None:
+        algo, expected, actual = bad
         raise SourceHashError(
-            f"{path}: sha256 mismatch for source '{src.name}' ({src.repo}@{src.revision[:12]} {src.path})\n"
-            f"  expected {src.sha256}\n  actual   {actual}\n"
+            f"{path}: {algo} mismatch for source '{src.name}' ({src.repo}@{src.revision[:12]} {src.path})\n"
+            f"  expected {expected}\n  actual   {actual}\n"
             "  The file was altered or is a different version. Restore it from the upstream "
             f"revision ({src.url}), or delete it and run `rbkit sources fetch {src.name}`."
         )
@@ -112,7 +154,7 @@ def resolve(src: SourceFile) -> Path:
         return cached
     raise SourceMissingError(
         f"source '{src.name}' is missing: {src.repo}@{src.revision[:12]} {src.path} "
-        f"(sha256 {src.sha256}{f', {src.size} bytes' if src.size else ''}).\n"
+        f"({src.pin}{f', {src.size} bytes' if src.size else ''}).\n"
         f"  looked in: {', '.join(tried)}\n"
         f"  fix: run `rbkit sources fetch {src.name}` (downloads {src.url}), "
         "or place the file at the mirror path and set RBKIT_SOURCES."
@@ -164,11 +206,12 @@ def fetch(src: SourceFile, *, force: bool = False, timeout: float = 60.0) -> Pat
                 with open(tmp, "wb") as fh:
                     for chunk in resp.iter_bytes():
                         fh.write(chunk)
-        actual = sha256_file(tmp)
-        if actual != src.sha256:
+        bad = hash_mismatch(src, tmp)
+        if bad is not None:
+            algo, expected, actual = bad
             raise SourceHashError(
-                f"downloaded {src.url} for source '{src.name}' but its sha256 is wrong\n"
-                f"  expected {src.sha256}\n  actual   {actual}\n"
+                f"downloaded {src.url} for source '{src.name}' but its {algo} is wrong\n"
+                f"  expected {expected}\n  actual   {actual}\n"
                 "  The upstream file changed or the download was corrupted; nothing was cached."
             )
         _atomic_place(tmp, dest)
@@ -221,6 +264,8 @@ def check_mirror(mirror: Path, registered: Iterable[SourceFile] = ()) -> list[Ch
     expected: dict[str, str] = {e.relpath: e.sha256 for e in read_manifest(mirror)}
     listed = set(expected)
     for src in registered:
+        if not src.sha256:  # pinned by git blob id or by its builder; checked when resolved
+            continue
         if src.mirror_path in expected and expected[src.mirror_path] != src.sha256:
             raise SourceHashError(
                 f"{mirror / 'MANIFEST.tsv'}: {src.mirror_path} is pinned by rbkit source "
