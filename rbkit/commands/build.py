@@ -85,6 +85,12 @@ def print_summary(result, console: Console) -> None:
     console.print(table)
     for name, error in manifest["missing"].items():
         console.print(f"[red]{name}[/]: {error.splitlines()[0]}")
+    shown: set[str] = set()  # builders' one-line notes (report["summary"]), each printed once
+    for name, info in manifest["subsets"].items():
+        for line in info["report"].get("summary", []):
+            if line not in shown:
+                shown.add(line)
+                console.print(f"{name}: {line}", highlight=False)
     console.print(
         f"{manifest['totals']['built']} rows built, {manifest['totals']['dropped']} dropped "
         f"(see {result.out / 'dropped.jsonl'}), {result.timings['total_seconds']:.1f}s"
