@@ -1,0 +1,589 @@
+"""The dataset card: YAML metadata the Hub and `datasets` read, and a body people read.
+
+The card is rendered from plain "card facts" (a JSON-able dict, stored beside the data as
+`rbkit.json`) plus one `ConfigInfo` per Hub config. Keeping the facts as data lets `publish`
+merge a new subset into an existing repo's card without re-reading the other subsets' rows,
+and lets `rbkit build` render the same card for a local folder. Rendering is a pure function:
+the same facts give the same bytes, so re-publishing unchanged data changes no file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from curation.rows import PUBLISHED_COLUMNS, TrioRow
+
+CARD_FORMAT = 1
+PRIOR_SETS = "Prior Sets"
+
+# --- licences --------------------------------------------------------------------------------
+
+UNKNOWN_LICENSES = frozenset({"", "unknown", "none", "noassertion", "other"})
+# Licence ids the Hub's `license:` field accepts (lower-case SPDX where one exists).
+HUB_LICENSE_IDS = frozenset(
+    {
+        "apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "cc0-1.0", "cc-by-4.0", "cc-by-sa-4.0",
+        "cc-by-nc-4.0", "cc-by-nc-sa-4.0", "cc-by-nc-nd-4.0", "cc-by-nd-4.0", "cc-by-3.0", "cc-by-sa-3.0",
+        "odc-by", "odbl", "pddl", "gpl-3.0", "lgpl-3.0", "agpl-3.0", "mpl-2.0", "llama2", "llama3",
+    }
+)
+_NC = re.compile(r"(^|[-_ ])nc([-_ ]|$)")
+
+
+def license_id(value: str | None) -> str:
+    """The licence's SPDX-like id, lower-cased, without notes in parentheses."""
+    return re.sub(r"\s*\(.*\)\s*$", "", (value or "").strip()).lower()
+
+
+def is_unknown_license(value: str | None) -> bool:
+    return license_id(value) in UNKNOWN_LICENSES
+
+
+def is_noncommercial(value: str | None) -> bool:
+    """CC *-NC-* licences (e.g. AlpacaEval's model outputs, CC-BY-NC-4.0)."""
+    return bool(_NC.search(license_id(value)))
+
+
+def hub_license(value: str | None) -> str:
+    lid = license_id(value)
+    return lid if lid in HUB_LICENSE_IDS else "other"
+
+
+# --- citations -------------------------------------------------------------------------------
+
+REWARDBENCH_BIBTEX = """@misc{lambert2024rewardbench,
+  title={RewardBench: Evaluating Reward Models for Language Modeling},
+  author={Nathan Lambert and Valentina Pyatkin and Jacob Morrison and LJ Miranda and Bill Yuchen Lin and Khyathi Chandu and Nouha Dziri and Sachin Kumar and Tom Zick and Yejin Choi and Noah A. Smith and Hannaneh Hajishirzi},
+  year={2024},
+  eprint={2403.13787},
+  archivePrefix={arXiv},
+  primaryClass={cs.LG}
+}"""
+
+# BibTeX of every upstream work a builder cites (SourceFile.citation). Keys are matched exactly,
+# then by their author prefix ("zeng2024llmbar" -> "zeng"), so builders need not agree on years.
+CITATIONS: dict[str, str] = {
+    "zeng2024llmbar": """@inproceedings{zeng2024llmbar,
+  title={Evaluating Large Language Models at Evaluating Instruction Following},
+  author={Zhiyuan Zeng and Jiatong Yu and Tianyu Gao and Yu Meng and Tanya Goyal and Danqi Chen},
+  booktitle={International Conference on Learning Representations (ICLR)},
+  year={2024}
+}""",
+    "li2023alpacaeval": """@misc{li2023alpacaeval,
+  title={AlpacaEval: An Automatic Evaluator of Instruction-following Models},
+  author={Xuechen Li and Tianyi Zhang and Yann Dubois and Rohan Taori and Ishaan Gulrajani and Carlos Guestrin and Percy Liang and Tatsunori B. Hashimoto},
+  year={2023},
+  howpublished={\\url{https://github.com/tatsu-lab/alpaca_eval}}
+}""",
+    "zheng2023judging": """@inproceedings{zheng2023judging,
+  title={Judging {LLM}-as-a-Judge with {MT}-Bench and Chatbot Arena},
+  author={Lianmin Zheng and Wei-Lin Chiang and Ying Sheng and Siyuan Zhuang and Zhanghao Wu and Yonghao Zhuang and Zi Lin and Zhuohan Li and Dacheng Li and Eric P. Xing and Hao Zhang and Joseph E. Gonzalez and Ion Stoica},
+  booktitle={Advances in Neural Information Processing Systems Datasets and Benchmarks Track},
+  year={2023},
+  eprint={2306.05685},
+  archivePrefix={arXiv}
+}""",
+    "rottger2024xstest": """@inproceedings{rottger2024xstest,
+  title={{XSTest}: A Test Suite for Identifying Exaggerated Safety Behaviours in Large Language Models},
+  author={Paul R{\\"o}ttger and Hannah Rose Kirk and Bertie Vidgen and Giuseppe Attanasio and Federico Bianchi and Dirk Hovy},
+  booktitle={Proceedings of NAACL},
+  year={2024},
+  eprint={2308.01263},
+  archivePrefix={arXiv}
+}""",
+    "wang2023donotanswer": """@misc{wang2023donotanswer,
+  title={Do-Not-Answer: A Dataset for Evaluating Safeguards in {LLMs}},
+  author={Yuxia Wang and Haonan Li and Xudong Han and Preslav Nakov and Timothy Baldwin},
+  year={2023},
+  eprint={2308.13387},
+  archivePrefix={arXiv}
+}""",
+    "brahman2024coconot": """@misc{brahman2024coconot,
+  title={The Art of Saying No: Contextual Noncompliance in Language Models},
+  author={Faeze Brahman and Sachin Kumar and Vidhisha Balachandran and Pradeep Dasigi and Valentina Pyatkin and Abhilasha Ravichander and Sarah Wiegreffe and Nouha Dziri and Khyathi Chandu and Jack Hessel and Yulia Tsvetkov and Noah A. Smith and Yejin Choi and Hannaneh Hajishirzi},
+  year={2024},
+  eprint={2407.12043},
+  archivePrefix={arXiv}
+}""",
+    "muennighoff2023octopack": """@article{muennighoff2023octopack,
+  title={OctoPack: Instruction Tuning Code Large Language Models},
+  author={Niklas Muennighoff and Qian Liu and Armel Zebaze and Qinkai Zheng and Binyuan Hui and Terry Yue Zhuo and Swayam Singh and Xiangru Tang and Leandro von Werra and Shayne Longpre},
+  journal={arXiv preprint arXiv:2308.07124},
+  year={2023}
+}""",
+    "lightman2023verify": """@article{lightman2023verify,
+  title={Let's Verify Step by Step},
+  author={Hunter Lightman and Vineet Kosaraju and Yura Burda and Harri Edwards and Bowen Baker and Teddy Lee and Jan Leike and John Schulman and Ilya Sutskever and Karl Cobbe},
+  journal={arXiv preprint arXiv:2305.20050},
+  year={2023}
+}""",
+    "hendrycks2021math": """@inproceedings{hendrycks2021math,
+  title={Measuring Mathematical Problem Solving With the {MATH} Dataset},
+  author={Dan Hendrycks and Collin Burns and Saurav Kadavath and Akul Arora and Steven Basart and Eric Tang and Dawn Song and Jacob Steinhardt},
+  booktitle={NeurIPS Datasets and Benchmarks Track},
+  year={2021}
+}""",
+    "bai2022training": """@article{bai2022training,
+  title={Training a Helpful and Harmless Assistant with Reinforcement Learning from Human Feedback},
+  author={Yuntao Bai and Andy Jones and Kamal Ndousse and Amanda Askell and Anna Chen and Nova DasSarma and Dawn Drain and Stanislav Fort and Deep Ganguli and Tom Henighan and others},
+  journal={arXiv preprint arXiv:2204.05862},
+  year={2022}
+}""",
+    "askell2021general": """@article{askell2021general,
+  title={A General Language Assistant as a Laboratory for Alignment},
+  author={Amanda Askell and Yuntao Bai and Anna Chen and Dawn Drain and Deep Ganguli and Tom Henighan and Andy Jones and Nicholas Joseph and Ben Mann and Nova DasSarma and others},
+  journal={arXiv preprint arXiv:2112.00861},
+  year={2021}
+}""",
+    "ethayarajh2022understanding": """@inproceedings{ethayarajh2022understanding,
+  title={Understanding Dataset Difficulty with $\\mathcal{V}$-Usable Information},
+  author={Kawin Ethayarajh and Yejin Choi and Swabha Swayamdipta},
+  booktitle={Proceedings of the 39th International Conference on Machine Learning},
+  series={Proceedings of Machine Learning Research},
+  volume={162},
+  pages={5988--6008},
+  year={2022}
+}""",
+    "stiennon2020learning": """@inproceedings{stiennon2020learning,
+  title={Learning to Summarize with Human Feedback},
+  author={Nisan Stiennon and Long Ouyang and Jeffrey Wu and Daniel Ziegler and Ryan Lowe and Chelsea Voss and Alec Radford and Dario Amodei and Paul F. Christiano},
+  booktitle={Advances in Neural Information Processing Systems},
+  volume={33},
+  pages={3008--3021},
+  year={2020}
+}""",
+}
+_AUTHOR = re.compile(r"^[a-z]+")
+
+
+def bibtex_for(key: str) -> str | None:
+    """BibTeX for a citation key: a raw entry (starts with '@'), an exact key, or its author prefix."""
+    key = (key or "").strip()
+    if key.startswith("@"):
+        return key
+    lowered = key.lower()
+    for known, entry in CITATIONS.items():
+        if known.lower() == lowered:
+            return entry
+    author = _AUTHOR.match(lowered)
+    if author:
+        hits = [entry for known, entry in CITATIONS.items() if _AUTHOR.match(known).group(0) == author.group(0)]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+# --- configs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigInfo:
+    """One Hub config: its data files and the `dataset_info` entry `datasets` checks on load."""
+
+    name: str
+    split: str
+    paths: tuple[str, ...]  # repo-relative data file paths (or globs)
+    features: list[Any]  # datasets' YAML feature list
+    num_examples: int
+    num_bytes: int  # in-memory arrow size, as push_to_hub reports it
+    download_size: int  # bytes of the parquet files
+    default: bool = False
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "split": self.split,
+            "paths": list(self.paths),
+            "features": self.features,
+            "num_examples": self.num_examples,
+            "num_bytes": self.num_bytes,
+            "download_size": self.download_size,
+            "default": self.default,
+        }
+
+    @classmethod
+    def from_record(cls, rec: Mapping[str, Any]) -> ConfigInfo:
+        return cls(
+            name=rec["name"],
+            split=rec["split"],
+            paths=tuple(rec["paths"]),
+            features=list(rec["features"]),
+            num_examples=int(rec["num_examples"]),
+            num_bytes=int(rec["num_bytes"]),
+            download_size=int(rec["download_size"]),
+            default=bool(rec.get("default", False)),
+        )
+
+    def yaml_config(self) -> dict[str, Any]:
+        paths: Any = self.paths[0] if len(self.paths) == 1 else list(self.paths)
+        entry: dict[str, Any] = {"config_name": self.name}
+        if self.default:
+            entry["default"] = True
+        entry["data_files"] = [{"split": self.split, "path": paths}]
+        return entry
+
+    def yaml_info(self) -> dict[str, Any]:
+        return {
+            "config_name": self.name,
+            "features": self.features,
+            "splits": [{"name": self.split, "num_bytes": self.num_bytes, "num_examples": self.num_examples}],
+            "download_size": self.download_size,
+            "dataset_size": self.num_bytes,
+        }
+
+
+def features_yaml(schema: Any) -> list[Any]:
+    """`datasets`' own YAML rendering of an arrow schema's features (what push_to_hub writes)."""
+    from datasets import DatasetInfo, Features
+    from datasets.info import DatasetInfosDict
+    from huggingface_hub import DatasetCardData
+
+    card = DatasetCardData()
+    DatasetInfosDict({"x": DatasetInfo(features=Features.from_arrow_schema(schema))}).to_dataset_card_data(card)
+    info = card["dataset_info"]
+    return info["features"]
+
+
+def config_from_files(name: str, split: str, files: Sequence[Path], paths: Sequence[str], *, default: bool = False) -> ConfigInfo:
+    """A config's metadata measured from its parquet files."""
+    import pyarrow.parquet as pq
+
+    if not files:
+        raise ValueError(f"config {name!r} has no data files")
+    schema = pq.read_schema(files[0])
+    rows = nbytes = size = 0
+    for f in files:
+        table = pq.read_table(f)
+        if not table.schema.equals(schema, check_metadata=False):
+            raise ValueError(f"{f}: schema differs from {files[0]}; one config needs one schema")
+        rows += table.num_rows
+        nbytes += table.nbytes
+        size += f.stat().st_size
+    return ConfigInfo(name, split, tuple(paths), features_yaml(schema), rows, nbytes, size, default)
+
+
+def union_config(name: str, split: str, parts: Sequence[ConfigInfo], *, default: bool = False) -> ConfigInfo:
+    """A config that reads the data files of several same-schema configs as one split."""
+    if not parts:
+        raise ValueError(f"config {name!r} would be empty")
+    features = parts[0].features
+    for p in parts[1:]:
+        if p.features != features:
+            raise ValueError(f"config {name!r}: {p.name} has other features than {parts[0].name}")
+    return ConfigInfo(
+        name,
+        split,
+        tuple(path for p in parts for path in p.paths),
+        features,
+        sum(p.num_examples for p in parts),
+        sum(p.num_bytes for p in parts),
+        sum(p.download_size for p in parts),
+        default,
+    )
+
+
+# --- facts from a build ----------------------------------------------------------------------
+
+
+def row_summaries(rows: Iterable[TrioRow]) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """(verification verdict counts per verifier/side, review status counts) over `rows`."""
+    verdicts: dict[str, Counter[str]] = {}
+    reviews: Counter[str] = Counter()
+    for row in rows:
+        reviews[row.provenance.review.status] += 1
+        for v in row.provenance.verification:
+            verdicts.setdefault(f"{v.verifier} ({v.side})", Counter())[v.verdict] += 1
+    return (
+        {k: dict(sorted(c.items())) for k, c in sorted(verdicts.items())},
+        dict(sorted(reviews.items())),
+    )
+
+
+def subset_facts(summary: Mapping[str, Any], rows: Sequence[TrioRow], description: str = "") -> dict[str, Any]:
+    """What the card says about one subset, from its build.json summary and its rows."""
+    verification, review = row_summaries(rows)
+    report = summary.get("report") or {}
+    return {
+        "section": summary.get("section", ""),
+        "source": summary.get("source", ""),
+        "description": description,
+        "license": summary.get("license", "unknown"),
+        "substitute": summary.get("substitute"),
+        "expected": summary.get("expected"),
+        "weight": summary.get("weight"),
+        "rows": len(rows),
+        "candidates": summary.get("candidates"),
+        "dropped_by_reason": dict(summary.get("dropped_by_reason") or {}),
+        "sources": list(summary.get("sources") or []),
+        "verification_kind": summary.get("verification") or "none",
+        "rulers": report.get("rulers"),
+        "gate": report.get("gate"),
+        "verification": verification,
+        "review": review,
+    }
+
+
+def build_facts(manifest: Mapping[str, Any], subsets: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """Card facts for `subsets` (name -> subset_facts) of one build, with the sources they use."""
+    used = {s for facts in subsets.values() for s in facts["sources"]}
+    sources = manifest.get("sources") or {}
+    return {
+        "format": CARD_FORMAT,
+        "rbkit_version": manifest.get("rbkit_version", "unknown"),
+        "options": dict(manifest.get("options") or {}),
+        "subsets": dict(sorted(subsets.items())),
+        "sources": {name: sources[name] for name in sorted(used) if name in sources},
+        "configs": {},
+    }
+
+
+def merge_facts(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
+    """Facts of an existing repo updated with a new build: new subsets replace or join old ones."""
+    if not old:
+        return dict(new)
+    subsets = {**old.get("subsets", {}), **new["subsets"]}
+    sources = {**old.get("sources", {}), **new["sources"]}
+    configs = {**old.get("configs", {}), **new.get("configs", {})}
+    used = {s for facts in subsets.values() for s in facts.get("sources", [])}
+    return {
+        "format": CARD_FORMAT,
+        "rbkit_version": new["rbkit_version"],
+        "options": new["options"],
+        "subsets": dict(sorted(subsets.items())),
+        "sources": {k: sources[k] for k in sorted(sources) if k in used},
+        "configs": dict(sorted(configs.items())),
+    }
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def size_category(n: int) -> str:
+    for bound, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < bound:
+            return label
+    return "1M<n<10M"
+
+
+def licenses_of(facts: Mapping[str, Any]) -> dict[str, set[str]]:
+    """subset -> every licence that applies to it (its own and its sources')."""
+    out: dict[str, set[str]] = {}
+    for name, sub in facts["subsets"].items():
+        lics = {sub.get("license") or "unknown"}
+        for src in sub.get("sources", []):
+            rec = facts["sources"].get(src)
+            if rec:
+                lics.add(rec.get("license") or "unknown")
+        out[name] = lics
+    return out
+
+
+def card_metadata(facts: Mapping[str, Any], configs: Sequence[ConfigInfo], pretty_name: str) -> dict[str, Any]:
+    per_subset = licenses_of(facts)
+    hub_ids = sorted({hub_license(lic) for lics in per_subset.values() for lic in lics})
+    total = sum(s["rows"] for s in facts["subsets"].values())
+    return {
+        "pretty_name": pretty_name,
+        "language": ["en"],
+        "license": hub_ids[0] if len(hub_ids) == 1 else hub_ids,
+        "subset_licenses": {name: " AND ".join(sorted(lics)) for name, lics in sorted(per_subset.items())},
+        "size_categories": [size_category(total)],
+        "task_categories": ["question-answering", "text-classification"],
+        "tags": ["reward-modeling", "preference", "rewardbench", "rbkit"],
+        "configs": [c.yaml_config() for c in configs],
+        "dataset_info": [c.yaml_info() for c in configs],
+    }
+
+
+def _yaml(data: Mapping[str, Any]) -> str:
+    import yaml
+
+    class NoAliases(yaml.SafeDumper):
+        """Configs share feature lists; write each one out instead of `&id001` anchors."""
+
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    return yaml.dump(dict(data), Dumper=NoAliases, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def _cell(value: Any) -> str:
+    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def _pct(value: Any) -> str:
+    return f"{value:.1%}" if isinstance(value, int | float) else _cell(value)
+
+
+def render_card(facts: Mapping[str, Any], configs: Sequence[ConfigInfo], repo_id: str) -> str:
+    """README.md for the repo: YAML metadata, then the body. Deterministic in its inputs."""
+    subsets: Mapping[str, Any] = facts["subsets"]
+    pretty = f"RewardBench rebuilt with rbkit ({repo_id})"
+    meta = card_metadata(facts, configs, pretty)
+    per_subset = licenses_of(facts)
+    noncommercial = {n: sorted(lic for lic in lics if is_noncommercial(lic)) for n, lics in per_subset.items()}
+    noncommercial = {n: v for n, v in noncommercial.items() if v}
+    substitutes = {n: s["substitute"] for n, s in subsets.items() if s.get("substitute")}
+    core = [n for n, s in subsets.items() if s["section"] != PRIOR_SETS]
+    filtered = next((c for c in configs if c.default), None)
+
+    lines = ["---", _yaml(meta).rstrip(), "---", "", f"# {pretty}", ""]
+    lines += [
+        "RewardBench (Lambert et al., 2024) rebuilt from its raw upstream sources with "
+        f"rbkit {facts['rbkit_version']}. Every pair carries its "
+        "provenance (source file, revision and sha256, upstream row key, builder version, filters "
+        "passed, verification results and review status) in the `provenance` column; the seven "
+        "RewardBench columns come first, so tools written for `allenai/reward-bench` load it unchanged.",
+        "",
+    ]
+    if noncommercial:
+        lines += [
+            "> **Non-commercial terms.** These subsets contain data whose licence forbids commercial use: "
+            + "; ".join(f"`{n}` ({', '.join(v)})" for n, v in sorted(noncommercial.items()))
+            + ". The dataset as a whole may therefore only be used for non-commercial purposes unless "
+            "those subsets are removed.",
+            "",
+        ]
+    if substitutes:
+        lines += [
+            "> **Substitute data.** These subsets are NOT the original RewardBench data; they are rebuilt from "
+            "a stand-in source: " + "; ".join(f"`{n}`: {v}" for n, v in sorted(substitutes.items())) + ".",
+            "",
+        ]
+
+    lines += ["## Loading", "", "```python", "from datasets import load_dataset", ""]
+    if filtered is not None:
+        lines.append(f'core = load_dataset("{repo_id}", split="{filtered.split}")  # like allenai/reward-bench')
+    example = next(iter(subsets), "SUBSET")
+    lines += [f'one = load_dataset("{repo_id}", "{example}", split="filtered")', "```", ""]
+    lines += [
+        "Columns: " + ", ".join(f"`{c}`" for c in PUBLISHED_COLUMNS) + " (int64), then `provenance`. "
+        "Prior Sets subsets hold the prompt as a list of `{role, content}` messages.",
+        "",
+    ]
+
+    lines += ["## Subsets", ""]
+    rows = []
+    for name, s in subsets.items():
+        expected = s.get("expected")
+        rows.append(
+            (
+                f"`{name}`",
+                s["section"],
+                s["rows"],
+                expected if expected is not None else "",
+                " AND ".join(sorted(per_subset[name])),
+                s.get("verification_kind") or ", ".join(s.get("verification", {})) or "none",
+                ("substitute: " + s["substitute"]) if s.get("substitute") else s.get("description", ""),
+            )
+        )
+    lines += _table(("subset", "section", "rows", "published upstream", "licence", "verification", "notes"), rows)
+    if filtered is not None:
+        lines += ["", f"The `{filtered.name}` config ({filtered.num_examples} rows) is every non-Prior-Sets subset: "
+                  + ", ".join(f"`{n}`" for n in core) + "."]
+    lines.append("")
+
+    lines += ["## Dropped candidates", "", "Every candidate that did not make it, by pipeline step and reason.", ""]
+    drop_rows = [(f"`{n}`", s.get("candidates", ""), reason, count)
+                 for n, s in subsets.items() for reason, count in sorted(s.get("dropped_by_reason", {}).items())]
+    lines += _table(("subset", "candidates", "step: reason", "dropped"), drop_rows) if drop_rows else ["No candidate was dropped."]
+    lines.append("")
+
+    lines += ["## Trivial-baseline rulers", "",
+              "Accuracy of rules that need no model (95% Wilson interval). A ruler near 100% means the subset "
+              "can be solved for a trivial reason.", ""]
+    ruler_rows = []
+    for n, s in subsets.items():
+        table = s.get("rulers") or {}
+        for ruler, entry in sorted(table.items()):
+            if isinstance(entry, Mapping) and "accuracy" in entry:
+                ci = entry.get("ci95") or ["", ""]
+                ruler_rows.append((f"`{n}`", ruler, _pct(entry["accuracy"]), f"{_pct(ci[0])}-{_pct(ci[1])}",
+                                   (s.get("gate") or {}).get("status", "")))
+    lines += _table(("subset", "ruler", "accuracy", "95% CI", "gate"), ruler_rows) if ruler_rows else ["No ruler results in this build."]
+    lines.append("")
+
+    lines += ["## Verification", ""]
+    ver_rows = [(f"`{n}`", verifier, ", ".join(f"{k}: {v}" for k, v in verdicts.items()))
+                for n, s in subsets.items() for verifier, verdicts in s.get("verification", {}).items()]
+    lines += _table(("subset", "verifier (side)", "verdicts"), ver_rows) if ver_rows else ["No automatic verification recorded."]
+    lines.append("")
+
+    lines += ["## Human review", ""]
+    statuses = ("unreviewed", "accepted", "edited", "rejected")
+    lines += _table(("subset", *statuses), [(f"`{n}`", *(s.get("review", {}).get(k, 0) for k in statuses)) for n, s in subsets.items()])
+    lines.append("")
+
+    lines += ["## Sources", "", "Each upstream file is pinned by revision and content hash.", ""]
+    src_rows = [(name, f"{r.get('repo')}@{str(r.get('revision'))[:12]}", r.get("path"), r.get("sha256") or r.get("git_sha1") or "",
+                 r.get("license"), ", ".join(sorted(n for n, s in subsets.items() if name in s.get("sources", []))))
+                for name, r in facts["sources"].items()]
+    lines += _table(("source", "repo@revision", "path", "sha256", "licence", "subsets"), src_rows)
+    lines.append("")
+
+    lines += ["## Licences", ""]
+    lines += [
+        "Each subset keeps the licence of its upstream data and sources; the `license` field of this card "
+        "lists them all and `subset_licenses` maps each subset to its terms. Respect the terms of each "
+        "subset you use.",
+        "",
+        "Overall: " + " AND ".join(sorted({lic for lics in per_subset.values() for lic in lics})) + ".",
+        "",
+    ]
+    lines += _table(("subset", "licence"), [(f"`{n}`", " AND ".join(sorted(lics))) for n, lics in per_subset.items()])
+    lines.append("")
+
+    options = facts.get("options") or {}
+    selectors = " ".join(subsets)
+    flags = []
+    if options.get("seed"):
+        flags.append(f"--seed {options['seed']}")
+    if options.get("target_size") is not None:
+        flags.append(f"--target-size {options['target_size']}")
+    if options.get("keep_all"):
+        flags.append("--all")
+    lines += [
+        "## Rebuilding",
+        "",
+        "```bash",
+        f"# with rbkit {facts['rbkit_version']} installed",
+        "rbkit sources fetch          # or: export RBKIT_SOURCES=/path/to/mirror",
+        f"rbkit build {selectors} --out out {' '.join(flags)}".rstrip(),
+        f"rbkit publish out --repo {repo_id} --dry-run",
+        "```",
+        "",
+        "Builds are deterministic: the same sources and options give byte-identical parquet files and ids.",
+        "",
+    ]
+
+    keys = sorted({r.get("citation") for r in facts["sources"].values() if r.get("citation")})
+    entries = [REWARDBENCH_BIBTEX]
+    missing = []
+    for key in keys:
+        entry = bibtex_for(key)
+        if entry is None:
+            missing.append(key)
+        elif entry not in entries:
+            entries.append(entry)
+    lines += ["## Citation", "", "Cite RewardBench and the upstream work of every subset you use:", "", "```bibtex"]
+    lines += ["\n\n".join(entries), "```", ""]
+    if missing:
+        lines += ["Upstream works without a BibTeX entry here: " + ", ".join(missing) + ".", ""]
+    return "\n".join(lines)
+
+
+def missing_citations(facts: Mapping[str, Any]) -> list[str]:
+    """Citation keys of the card's sources that have no BibTeX entry."""
+    return sorted({r["citation"] for r in facts["sources"].values() if r.get("citation") and bibtex_for(r["citation"]) is None})
+
