@@ -10,6 +10,7 @@ from rich.console import Console
 from curation.errors import RbkitError
 from rbkit.commands import build as build_cmd
 from rbkit.commands import ls as ls_cmd
+from rbkit.commands import publish as publish_cmd
 from rbkit.commands import sources as sources_cmd
 from rbkit.commands import validate as validate_cmd
 
@@ -25,6 +26,7 @@ build_cmd.register(app)
 sources_cmd.register(app)
 validate_cmd.register(app)
 ls_cmd.register(app)
+publish_cmd.register(app)
 
 err_console = Console(stderr=True)
 
