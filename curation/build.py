@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curation.dedup import cross_subset_hook
 from curation.errors import SchemaViolationError, SourceMissingError
+from curation.gates import GateConfig, gate_hook
 from curation.pipeline import BuildContext, BuildOptions, Step, SubsetOutcome, run_steps
 from curation.rows import DroppedRow, TrioRow
 from curation.sources import SourceFile, resolve
@@ -195,8 +197,13 @@ def run_build(
     post_steps: Sequence[Step] = (),
     progress: ProgressHook = lambda subset, stage: None,
     finalize: Sequence[Callable[[BuildResult], None]] = (),
+    gate: GateConfig | None = None,
 ) -> BuildResult:
-    """Build `specs` into `out`. Missing sources stop the build unless `allow_missing`."""
+    """Build `specs` into `out`. Missing sources stop the build unless `allow_missing`.
+
+    Every build records trivial-baseline rulers per subset and applies `gate` (default: warn
+    above 90%), and reports prompts shared across subsets (curation.gates, curation.dedup).
+    """
     started = time.perf_counter()
     ready, missing = check_sources(specs)
     if missing and not allow_missing:
@@ -214,7 +221,7 @@ def run_build(
         "subsets": {o.subset: {k: round(v, 3) for k, v in o.seconds.items()} for o in outcomes},
     }
     result = BuildResult(out, outcomes, by_name, missing, manifest, timings)
-    for hook in finalize:  # cross-subset reports (dedup, gates) may add to the manifest
+    for hook in (gate_hook(gate or GateConfig()), cross_subset_hook(), *finalize):  # may add to the manifest
         hook(result)
     write_build(out, {o.subset: o.rows for o in outcomes}, [d for o in outcomes for d in o.dropped], result.manifest, result.timings, by_name)
     return result

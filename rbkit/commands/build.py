@@ -26,11 +26,18 @@ def build(
     jobs: int = typer.Option(0, "--jobs", "-j", help="Parallel verification workers (0 = all cores)."),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Verification cache (default ~/.cache/rbkit/verify)."),
     review_dir: Path | None = typer.Option(None, "--review-decisions", help="Apply review decisions from this folder (written by `rbkit review pull`)."),
+    gate: str = typer.Option("warn", "--gate", help="Trivial-baseline gate when a ruler (longer/shorter/bag-of-words) beats --gate-threshold on a subset not declared length-biased: off, warn or fail."),
+    gate_threshold: float = typer.Option(0.9, "--gate-threshold", help="Ruler accuracy above which the gate warns or fails."),
 ) -> None:
     """Run builders, filters, verifiers and the schema check; write parquet, build.json and dropped.jsonl."""
     from curation.build import run_build
+    from curation.gates import GateConfig
     from curation.pipeline import BuildOptions
     from subsets.registry import select
+
+    if gate not in ("off", "warn", "fail"):
+        raise typer.BadParameter(f"--gate must be off, warn or fail, not {gate!r}")
+    gate_config = GateConfig(threshold=gate_threshold, mode=gate)  # type: ignore[arg-type]
 
     specs = select(selectors or [])
     options = BuildOptions(
@@ -63,7 +70,7 @@ def build(
                 current[subset] = 1
             progress.update(overall, description=f"{subset}: {stage}")
 
-        result = run_build(specs, out, options, allow_missing=allow_missing, progress=on_progress)
+        result = run_build(specs, out, options, allow_missing=allow_missing, progress=on_progress, gate=gate_config)
         progress.update(overall, completed=len(specs), description="done")
     print_summary(result, console)
 
@@ -84,7 +91,13 @@ def print_summary(result, console: Console) -> None:
         table.add_row(name, "", "", "[red]missing source[/]", "", "")
     console.print(table)
     for name, error in manifest["missing"].items():
-        console.print(f"[red]{name}[/]: {error.splitlines()[0]}")
+        files = [line for line in error.splitlines() if line.startswith("source '")] or error.splitlines()[:1]
+        for line in files:  # every missing file, not just the first
+            console.print(f"[red]{name}[/]: {line}", highlight=False)
+    from curation import dedup, gates
+
+    for item in [*gates.render_summary(manifest), *dedup.render_summary(manifest)]:
+        console.print(item)
     shown: set[str] = set()  # builders' one-line notes (report["summary"]), each printed once
     for name, info in manifest["subsets"].items():
         for line in info["report"].get("summary", []):
