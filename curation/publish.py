@@ -13,8 +13,8 @@ id, then provenance). Adding a subset to an existing repo uploads that subset's 
 new README.md and rbkit.json; other subsets' files are never touched. Files whose content hash
 equals the Hub's copy are not uploaded, so re-publishing identical data makes no commit.
 
-Subsets whose licence (their own or any source's) is unknown are refused: left out of the
-folder and reported, or an error when they were asked for by name.
+Subsets whose licence (their own or any source's) is unknown are refused, and empty subsets
+skipped: left out of the folder and reported, or an error when they were asked for by name.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def licence_problems(manifest: Mapping[str, Any], subset: str) -> list[str]:
 def choose_subsets(
     manifest: Mapping[str, Any], wanted: Sequence[str] = (), exclude: Sequence[str] = ()
 ) -> tuple[list[str], dict[str, list[str]]]:
-    """(subsets to publish, refused subset -> reasons). Asking for a refused subset is an error."""
+    """(subsets to publish, left-out subset -> reasons). Asking for a left-out subset is an error."""
     built = sorted(manifest.get("subsets") or {})
     unknown = [n for n in [*wanted, *exclude] if n not in built]
     if unknown:
@@ -93,11 +93,17 @@ def choose_subsets(
             + "\n".join(f"  {n}: {'; '.join(refused[n])}" for n in asked)
             + "\nConfirm the upstream terms and record the licence in the builder, or leave these subsets out."
         )
+    # An empty config cannot be loaded (no rows to type its files), so empty subsets stay out.
+    empty = [n for n in names if n not in refused and not manifest["subsets"][n].get("built")]
+    if any(n in empty for n in wanted):
+        raise PublishError(f"nothing to publish for {', '.join(n for n in wanted if n in empty)}: the build has 0 rows")
+    for n in empty:
+        refused[n] = ["the build has 0 rows"]
     chosen = [n for n in names if n not in refused]
     if not chosen:
         raise PublishError(
             "nothing to publish: "
-            + ("every subset was refused for an unknown licence:\n" + "\n".join(f"  {n}: {'; '.join(r)}" for n, r in refused.items())
+            + ("every subset was left out:\n" + "\n".join(f"  {n}: {'; '.join(r)}" for n, r in refused.items())
                if refused else "the selection is empty")
         )
     return chosen, refused
@@ -111,7 +117,7 @@ class Layout:
     root: Path
     repo_id: str
     subsets: list[str]
-    refused: dict[str, list[str]]
+    refused: dict[str, list[str]]  # left out: unknown licence, or no rows
     facts: dict[str, Any]
     configs: list[ConfigInfo]
 

@@ -38,7 +38,7 @@ def publish(
         table.add_row(cfg.name + (" (default)" if cfg.default else ""), cfg.split, str(cfg.num_examples), str(len(cfg.paths)))
     console.print(table)
     for name, reasons in layout.refused.items():
-        console.print(f"[bold red]refused[/] {name}: licence unknown ({'; '.join(reasons)})", highlight=False)
+        console.print(f"[bold red]left out[/] {name}: {'; '.join(reasons)}", highlight=False)
     console.print(f"folder: {layout.root}")
     if dry_run:
         console.print("dry run: nothing uploaded. Check with `datasets.load_dataset(folder, name=SUBSET)`.")

@@ -140,8 +140,17 @@ def test_asking_for_a_subset_with_unknown_source_licence_is_an_error(tmp_path: P
     out = make_build(tmp_path / "out", [spec("reddit", source(mirror_dir, license="unknown"))])
     with pytest.raises(PublishError, match=r"reddit: source 'toy/data' .* licence 'unknown'"):
         publish(out, "me/rb", dry_run=True, subsets=["reddit"])
-    with pytest.raises(PublishError, match="every subset was refused"):
+    with pytest.raises(PublishError, match="every subset was left out"):
         publish(out, "me/rb", dry_run=True)
+
+
+def test_empty_subset_is_left_out_because_an_empty_config_cannot_load(tmp_path: Path, mirror_dir: Path):
+    src = source(mirror_dir)
+    out = make_build(tmp_path / "out", [spec("full", src), spec("empty", src, n=0)])
+    layout = publish(out, "me/rb", dry_run=True).layout
+    assert layout.subsets == ["full"] and layout.refused == {"empty": ["the build has 0 rows"]}
+    with pytest.raises(PublishError, match="0 rows"):
+        publish(out, "me/rb", dry_run=True, subsets=["empty"])
 
 
 def test_bad_repo_id_and_unknown_subset_fail_clearly(build_dir: Path):
