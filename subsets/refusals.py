@@ -212,6 +212,7 @@ def _register(subset: str) -> None:
             SelectStep(PUBLISHED_SIZE),
         ),
         verification="refusal",
+        length_bias="shorter",  # a refusal is chosen over a compliance: chosen is the short side by design
         substitute=SUBSTITUTE,
         description=(
             f"CoCoNot '{SUBCATEGORIES[subset]}': a refusal chosen over a compliance "

@@ -432,6 +432,7 @@ def build_should_respond(ctx: BuildContext) -> Iterator[TrioRow | DroppedRow]:
         SelectStep(154),
     ),
     verification="refusal",
+    length_bias="shorter",  # a refusal is chosen over a compliance: chosen is the short side by design
     description="XSTest unsafe (contrast) prompts: a full refusal chosen over a full compliance.",
 )
 def build_should_refuse(ctx: BuildContext) -> Iterator[TrioRow | DroppedRow]:

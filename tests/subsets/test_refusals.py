@@ -93,7 +93,7 @@ def test_cards_say_the_rows_are_a_substitute(fixture_mirror, tmp_path):
     for name in rf.SUBCATEGORIES:
         spec = get(name)
         assert spec.substitute == "Rebuilt from CoCoNot (allenai/noncompliance); not the original RewardBench rows"
-        assert (spec.expected, spec.section, spec.verification) == (100, "Safety", "refusal")
+        assert (spec.expected, spec.section, spec.verification, spec.length_bias) == (100, "Safety", "refusal", "shorter")
     specs = [dataclasses.replace(s, sources=(rf.PREF, rf.EVAL)) for s in select(["refusals"])]
     run_build(specs, tmp_path / "out", BuildOptions())
     manifest = json.loads((tmp_path / "out" / "build.json").read_text())

@@ -180,7 +180,8 @@ def test_balanced_pick_skips_items_without_candidates():
 def test_registry_entries():
     respond, refuse = get("xstest-should-respond"), get("xstest-should-refuse")
     assert (respond.expected, refuse.expected) == (250, 154)
-    assert respond.length_bias == "longer" and respond.section == refuse.section == "Safety"
+    assert (respond.length_bias, refuse.length_bias) == ("longer", "shorter")
+    assert respond.section == refuse.section == "Safety"
     assert respond.license == "CC-BY-4.0" and respond.verification == "refusal"
 
 
