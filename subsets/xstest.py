@@ -207,9 +207,9 @@ def labelled_completions() -> list[Completion]:
 
 
 @cache
-def _agreement_record(paths: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    # keyed on the resolved paths so a second subset in the same build reuses the numbers
-    rows = [c for model, p in paths for c in read_completions(model, Path(p)) if isinstance(c, Completion)]
+def _agreement_record(files: tuple[tuple[str, str, str], ...]) -> dict[str, Any]:
+    # keyed on (model, path, pinned sha256) so both subsets of one build share the work
+    rows = [c for model, p, _ in files for c in read_completions(model, Path(p)) if isinstance(c, Completion)]
     record = agreement((c.label, c.text) for c in rows).to_record()
     record["data"] = "all labelled XSTest v2 completions (5 models x 450 prompts)"
     return record
@@ -217,8 +217,8 @@ def _agreement_record(paths: tuple[tuple[str, str], ...]) -> dict[str, Any]:
 
 def detector_agreement() -> dict[str, Any]:
     """The refusal detector against XSTest's human labels, as a build-report record."""
-    paths = tuple((m, str(resolve(src))) for m, src in COMPLETIONS.items())
-    return dict(_agreement_record(paths))
+    files = tuple((m, str(resolve(src)), src.sha256) for m, src in COMPLETIONS.items())
+    return dict(_agreement_record(files))
 
 
 # --- choosing among qualifying models ---------------------------------------------------------
