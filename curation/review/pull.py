@@ -1,0 +1,308 @@
+"""`rbkit review pull`: bring reviewers' answers back into the build folder.
+
+Steps, all reads before any write (a server that fails midway leaves nothing half-written):
+1. read every record with its responses from each subset's dataset (REST API, which keeps the
+   answers' timestamps the SDK drops);
+2. resolve each pair's submitted answers into one `Decision` (majority; a tie between labels
+   is "disputed" and decides nothing) and measure agreement where several reviewers answered;
+3. merge them into `review/decisions.jsonl` (answers in Argilla supersede earlier decisions
+   for the same pair; decisions for pairs no longer in Argilla are kept);
+4. rebuild each subset from its current rows plus the rows earlier pulls dropped (put back at
+   their recorded positions), apply all decisions, and swap the folder in atomically.
+
+Because step 4 always starts from the full candidate list and applying is idempotent, pulling
+twice gives the same bytes, a changed mind restores a dropped pair, and no row is ever lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from curation.build import BuildFolder
+from curation.review.agreement import agreement
+from curation.review.buildio import REVIEW_DIR, load, pick_subsets, rewrite
+from curation.review.connection import (
+    ReviewError,
+    ReviewServerError,
+    ReviewTarget,
+    check,
+    require_role,
+)
+from curation.review.dataset import COMMENT_QUESTION, LABEL_QUESTION
+from curation.review.decisions import (
+    DECISIONS_FILE,
+    STEP_NAME,
+    Decision,
+    apply_decisions,
+    read_decisions,
+    write_decisions,
+)
+from curation.review.pairs import LABELS, original
+from curation.rows import Review, TrioRow
+from curation.trio_io import write_text
+
+PAGE = 1000
+AGREEMENT_FILE = "agreement.json"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One reviewer's submitted answer to one pair."""
+
+    username: str
+    label: str
+    comment: str | None
+    time: str  # ISO 8601 UTC
+
+
+@dataclass
+class SubsetPull:
+    dataset: bool = False  # a dataset for the subset exists in the workspace
+    records: int = 0
+    answered: int = 0  # pairs with at least one submitted answer
+    decided: Counter[str] = field(default_factory=Counter)
+    disputed: list[int] = field(default_factory=list)
+    stale: list[int] = field(default_factory=list)
+    unknown: list[int] = field(default_factory=list)  # records whose id is no pair of this build
+    drafts: int = 0
+    discarded: int = 0
+    rows: int = 0
+    dropped_by_review: int = 0
+
+
+@dataclass
+class PullReport:
+    build_dir: Path
+    subsets: dict[str, SubsetPull]
+    agreement: dict[str, Any]
+    decisions: int
+    changed: bool
+
+
+# --- reading Argilla -------------------------------------------------------------------------
+
+
+class ArgillaReader:
+    """The few REST reads pull needs, with errors that say what failed."""
+
+    def __init__(self, target: ReviewTarget, client: httpx.Client | None = None):
+        self.target = target
+        self.http = client or httpx.Client(base_url=target.api_url, headers=target.headers(), timeout=60)
+
+    def _get(self, path: str, **params: Any) -> Any:
+        try:
+            response = self.http.get(path, params=params)
+        except httpx.TransportError as exc:
+            raise ReviewServerError(f"Argilla at {self.target.api_url} stopped answering ({path}): {exc}") from exc
+        if response.status_code == 403:
+            raise ReviewError(f"Argilla at {self.target.api_url} refused {path} (HTTP 403): pull needs an owner or admin key")
+        if response.status_code != 200:
+            raise ReviewServerError(f"Argilla at {self.target.api_url}: GET {path} -> HTTP {response.status_code}: {response.text[:300]}")
+        return response.json()
+
+    def workspace_id(self, name: str) -> str | None:
+        for ws in self._get("/api/v1/me/workspaces")["items"]:
+            if ws["name"] == name:
+                return str(ws["id"])
+        return None
+
+    def datasets(self, workspace_id: str) -> dict[str, str]:
+        items = self._get("/api/v1/me/datasets", workspace_id=workspace_id)["items"]
+        return {d["name"]: str(d["id"]) for d in items if str(d.get("workspace_id")) == workspace_id}
+
+    def usernames(self) -> dict[str, str]:
+        try:
+            return {str(u["id"]): u["username"] for u in self._get("/api/v1/users")["items"]}
+        except ReviewError:  # admins may not list users: fall back to ids
+            return {}
+
+    def records(self, dataset_id: str) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            page = self._get(f"/api/v1/datasets/{dataset_id}/records", include="responses", offset=offset, limit=PAGE)
+            items = page["items"]
+            yield from items
+            offset += len(items)
+            if not items or offset >= page["total"]:
+                return
+
+
+def _utc(stamp: str) -> str:
+    """Argilla's naive UTC timestamps as ISO 8601 with an explicit zone, to the second."""
+    parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def answers_of(record: Mapping[str, Any], names: Mapping[str, str], tally: SubsetPull) -> list[Answer]:
+    answers = []
+    for response in record.get("responses") or []:
+        status = response.get("status")
+        if status != "submitted":
+            tally.drafts += status == "draft"
+            tally.discarded += status == "discarded"
+            continue
+        values = response.get("values") or {}
+        label = (values.get(LABEL_QUESTION) or {}).get("value")
+        if label not in LABELS:
+            continue
+        comment = (values.get(COMMENT_QUESTION) or {}).get("value") or None
+        user = str(response["user_id"])
+        answers.append(Answer(names.get(user, user), label, comment.strip() if comment else None, _utc(response["updated_at"])))
+    return answers
+
+
+def resolve(pair_id: int, subset: str, content: str, answers: Sequence[Answer]) -> Decision | None:
+    """Majority of submitted answers; None when the top labels tie (disputed)."""
+    votes = Counter(a.label for a in answers)
+    ranked = votes.most_common()
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None
+    label = ranked[0][0]
+    winners = sorted((a for a in answers if a.label == label), key=lambda a: a.username)
+    comments = [(a.username, a.comment) for a in winners if a.comment]
+    if len(comments) == 1:
+        comment = comments[0][1]
+    else:
+        comment = "; ".join(f"{user}: {text}" for user, text in comments) or None
+    return Decision(
+        id=pair_id,
+        subset=subset,
+        content_sha256=content,
+        label=label,
+        reviewer=",".join(a.username for a in winners),
+        time=max(a.time for a in winners),
+        comment=comment,
+        votes={a.username: a.label for a in answers},
+    )
+
+
+# --- applying to the folder ------------------------------------------------------------------
+
+
+def restore_candidates(folder: BuildFolder, subset: str) -> list[TrioRow]:
+    """The subset's rows before any review drop: current rows plus review-dropped ones
+    re-inserted at their recorded positions, all back in builder orientation, unreviewed."""
+    rows = list(folder.rows.get(subset, []))
+    returning = []
+    for rec in folder.dropped:
+        if rec.get("subset") == subset and rec.get("step") == STEP_NAME and rec.get("row"):
+            position = int((rec.get("evidence") or {}).get("position", len(rows) + len(returning)))
+            returning.append((position, TrioRow.from_record(rec["row"])))
+    for position, row in sorted(returning, key=lambda pr: pr[0]):
+        rows.insert(min(position, len(rows)), row)
+    return [original(r).with_review(Review()) for r in rows]
+
+
+def merged_dropped(folder: BuildFolder, new: Mapping[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """dropped.jsonl with each subset's review drops replaced, after that subset's other drops."""
+    others: dict[str, list[dict[str, Any]]] = {}
+    for rec in folder.dropped:
+        if rec.get("subset") in new and rec.get("step") == STEP_NAME:
+            continue
+        others.setdefault(rec.get("subset", ""), []).append(rec)
+    order = list(others) + [s for s in new if s not in others]
+    return [rec for subset in order for rec in [*others.get(subset, []), *new.get(subset, [])]]
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def pull(
+    build_dir: Path,
+    target: ReviewTarget,
+    *,
+    subsets: Sequence[str] | None = None,
+    reader: ArgillaReader | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> PullReport:
+    logging.getLogger("argilla.sdk").setLevel(logging.ERROR)
+    folder = load(build_dir)
+    names = pick_subsets(folder, subsets)
+    identity = check(target)
+    require_role(identity, target, ("owner", "admin"), "pulling review answers")
+    reader = reader or ArgillaReader(target)
+
+    review_dir = folder.path / REVIEW_DIR
+    decisions_file = review_dir / DECISIONS_FILE
+    decisions = read_decisions(decisions_file) if decisions_file.is_file() else {}
+    before = dict(decisions)
+
+    workspace_id = reader.workspace_id(target.workspace)
+    datasets = reader.datasets(workspace_id) if workspace_id else {}
+    usernames = reader.usernames()
+    tallies: dict[str, SubsetPull] = {}
+    votes: dict[tuple[str, int], dict[str, str]] = {}
+    for name in names:
+        tally = tallies[name] = SubsetPull()
+        if name not in datasets:
+            continue
+        tally.dataset = True
+        progress(f"reading {name}")
+        known = {r.id for r in folder.rows.get(name, [])} | {
+            int(rec["row"]["id"]) for rec in folder.dropped if rec.get("subset") == name and rec.get("step") == STEP_NAME and rec.get("row")
+        }
+        for record in reader.records(datasets[name]):
+            tally.records += 1
+            try:
+                pair_id = int(record.get("external_id") or "")
+            except ValueError:
+                tally.unknown.append(-1)
+                continue
+            if pair_id not in known:
+                tally.unknown.append(pair_id)
+                continue
+            answers = answers_of(record, usernames, tally)
+            if not answers:
+                continue
+            tally.answered += 1
+            if len(answers) >= 2:
+                votes[(name, pair_id)] = {a.username: a.label for a in answers}
+            content = str((record.get("metadata") or {}).get("content_sha256") or "")
+            decision = resolve(pair_id, name, content, answers)
+            if decision is None:
+                tally.disputed.append(pair_id)
+                decisions.pop(pair_id, None)
+            else:
+                decisions[pair_id] = decision
+
+    # Apply every decision to every pulled subset, from the full candidate list.
+    new_rows = dict(folder.rows)
+    review_drops: dict[str, list[dict[str, Any]]] = {}
+    reports: dict[str, dict[str, Any]] = {}
+    for name in names:
+        tally = tallies[name]
+        applied = apply_decisions(restore_candidates(folder, name), decisions)
+        new_rows[name] = applied.kept
+        review_drops[name] = [d.to_record() for d in applied.dropped]
+        tally.decided = Counter(applied.counts)
+        tally.stale = sorted(applied.stale)
+        tally.rows = len(applied.kept)
+        tally.dropped_by_review = len(applied.dropped)
+        reports[name] = {"decided": sum(applied.counts.values()), "by_label": dict(sorted(applied.counts.items()))}
+        if applied.stale:
+            reports[name]["stale"] = sorted(applied.stale)
+    dropped = merged_dropped(folder, review_drops)
+    summary = agreement({f"{s}/{i}": v for (s, i), v in sorted(votes.items())})
+
+    changed = (
+        decisions != before
+        or any([r.to_record() for r in new_rows[n]] != [r.to_record() for r in folder.rows.get(n, [])] for n in names)
+        or dropped != folder.dropped
+    )
+    write_decisions(decisions_file, decisions.values())
+    write_text(review_dir / AGREEMENT_FILE, json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    if changed:
+        progress("rewriting the build folder")
+        rewrite(folder, new_rows, dropped, reports)
+    return PullReport(folder.path, tallies, summary, len(decisions), changed)

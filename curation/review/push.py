@@ -1,0 +1,131 @@
+"""`rbkit review push`: send a build's pairs to Argilla for human review.
+
+One dataset per subset (created on first push, its guidelines refreshed on later ones), one
+record per pair with the pair id as record id, so pushing again updates records in place and
+keeps the answers already given. Pairs always go out in the builder's orientation (a swap
+made by an earlier review is undone for display), so every answer refers to the same text.
+
+Which pairs go: `unreviewed` (default: no decision yet), `flagged` (automatic verification
+points away from the label or conflicts) or `all`. With `--audit RESULTS...` only the pairs
+that at least `threshold` of the evaluated models get wrong go, worst first, carrying their
+wrong share as metadata so reviewers can sort by it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from curation.review.buildio import load, pick_subsets, subset_info
+from curation.review.connection import ReviewError, ReviewTarget, check, require_role, sdk_client
+from curation.review.dataset import AuditStat, check_compatible, guidelines, settings, to_record
+from curation.review.pairs import flagged, original
+from curation.rows import TrioRow
+
+ONLY_CHOICES = ("unreviewed", "flagged", "all")
+BATCH = 500
+
+
+@dataclass
+class PushReport:
+    workspace: str
+    pushed: dict[str, int] = field(default_factory=dict)  # subset -> records sent
+    created: list[str] = field(default_factory=list)  # datasets created by this push
+    skipped: dict[str, str] = field(default_factory=dict)  # subset -> why nothing was sent
+    urls: dict[str, str] = field(default_factory=dict)  # subset -> annotation page
+
+
+def select_rows(
+    rows: Iterable[TrioRow],
+    only: str,
+    audit: Mapping[int, AuditStat] | None = None,
+) -> list[TrioRow]:
+    """The pairs to push, in builder orientation; audited pairs worst first."""
+    if only not in ONLY_CHOICES:
+        raise ReviewError(f"--only must be one of {', '.join(ONLY_CHOICES)}, got {only!r}")
+    picked = []
+    for row in rows:
+        if only == "unreviewed" and row.provenance.review.status != "unreviewed":
+            continue
+        base = original(row)
+        if only == "flagged" and not flagged(base):
+            continue
+        if audit is not None and row.id not in audit:
+            continue
+        picked.append(base)
+    if audit is not None:
+        position = {r.id: i for i, r in enumerate(picked)}
+        picked.sort(key=lambda r: (-audit[r.id].wrong_share, position[r.id]))
+    return picked
+
+
+def push(
+    build_dir: Path,
+    target: ReviewTarget,
+    *,
+    subsets: Sequence[str] | None = None,
+    only: str = "unreviewed",
+    audit: Mapping[int, AuditStat] | None = None,
+    min_submitted: int = 1,
+    progress: Callable[[str], None] = lambda message: None,
+) -> PushReport:
+    logging.getLogger("argilla.sdk").setLevel(logging.ERROR)
+    if min_submitted < 1:
+        raise ReviewError(f"--min-submitted must be at least 1, got {min_submitted}")
+    folder = load(build_dir)
+    names = pick_subsets(folder, subsets)
+    selected = {name: select_rows(folder.rows.get(name, []), only, audit) for name in names}
+
+    identity = check(target)
+    require_role(identity, target, ("owner", "admin"), "pushing datasets")
+    client = sdk_client(target)
+    report = PushReport(target.workspace)
+    workspace = _workspace(client, target)
+
+    for name in names:
+        rows = selected[name]
+        if not rows:
+            report.skipped[name] = "no pairs match " + (f"--only {only}" + (" and --audit" if audit is not None else ""))
+            continue
+        info = subset_info(folder, name)
+        dataset = client.datasets(name, workspace=workspace.name)
+        if dataset is None:
+            progress(f"creating dataset {name}")
+            import argilla as rg
+
+            dataset = rg.Dataset(
+                name=name, workspace=workspace.name, settings=settings(info, min_submitted), client=client
+            ).create()
+            report.created.append(name)
+        else:
+            check_compatible(dataset, name, workspace.name)
+            wanted = guidelines(info)
+            if dataset.settings.guidelines != wanted:
+                dataset.settings.guidelines = wanted
+                dataset.update()
+        stats = audit or {}
+        records = [to_record(row, info, stats.get(row.id)) for row in rows]
+        for start in range(0, len(records), BATCH):
+            progress(f"{name}: sending {start + 1}-{min(start + BATCH, len(records))} of {len(records)}")
+            chunk = records[start : start + BATCH]
+            dataset.records.log(chunk, batch_size=len(chunk))
+        report.pushed[name] = len(records)
+        report.urls[name] = f"{target.api_url}/dataset/{dataset.id}/annotation-mode"
+    return report
+
+
+def _workspace(client, target: ReviewTarget):
+    workspace = client.workspaces(target.workspace)
+    if workspace is not None:
+        return workspace
+    import argilla as rg
+
+    try:
+        return rg.Workspace(name=target.workspace, client=client).create()
+    except Exception as exc:  # the SDK raises its own error types
+        raise ReviewError(
+            f"workspace {target.workspace!r} does not exist on {target.api_url} and could not be created "
+            f"({exc}); create it in Argilla or pass --workspace"
+        ) from exc
