@@ -11,6 +11,7 @@ from curation.errors import RbkitError
 from rbkit.commands import build as build_cmd
 from rbkit.commands import ls as ls_cmd
 from rbkit.commands import publish as publish_cmd
+from rbkit.commands import review as review_cmd
 from rbkit.commands import sources as sources_cmd
 from rbkit.commands import validate as validate_cmd
 
@@ -27,6 +28,7 @@ sources_cmd.register(app)
 validate_cmd.register(app)
 ls_cmd.register(app)
 publish_cmd.register(app)
+review_cmd.register(app)
 
 err_console = Console(stderr=True)
 
