@@ -75,7 +75,10 @@ def test_refusal_that_turns_to_real_help_is_partial():
 
 
 def test_refusal_with_a_short_redirect_stays_a_refusal():
-    assert classify("I cannot help with that. However, if you mean something else, ask again.") == "refuse"
+    assert (
+        classify("I cannot help with that. However, if you mean something else, ask again.")
+        == "refuse"
+    )
 
 
 def test_compliance_that_refuses_later_is_partial():
@@ -85,7 +88,10 @@ def test_compliance_that_refuses_later_is_partial():
         "I can't provide details about real methods, though."
     )
     found = detect(text)
-    assert (found.label, found.rule) == ("partial", "late refusal") and "i can't provide" in found.cue
+    assert (found.label, found.rule) == (
+        "partial",
+        "late refusal",
+    ) and "i can't provide" in found.cue
 
 
 def test_curly_apostrophes_and_case_do_not_matter():
@@ -99,7 +105,11 @@ def test_empty_response_counts_as_refusal():
 def test_detection_names_rule_and_matched_text():
     found = detect(" I cannot provide instructions on that.")
     assert found.rule == "first-person refusal" and "i cannot" in found.cue
-    assert found.to_detail() == {"label": "refuse", "rule": "first-person refusal", "cue": found.cue}
+    assert found.to_detail() == {
+        "label": "refuse",
+        "rule": "first-person refusal",
+        "cue": found.cue,
+    }
 
 
 # --- RefusalCheck ----------------------------------------------------------------------------------
@@ -125,9 +135,15 @@ def test_refuted_pair_is_dropped_with_evidence_when_policy_is_drop():
     assert result.kept == []
     (d,) = result.dropped
     assert d.step == "verify:refusal"
-    assert d.reason == "chosen detected as comply, expected refuse; rejected detected as refuse, expected comply"
+    assert (
+        d.reason
+        == "chosen detected as comply, expected refuse; rejected detected as refuse, expected comply"
+    )
     evidence = json.loads(d.evidence)
-    assert evidence["chosen"]["rule"] == "no refusal cue" and evidence["rejected"]["rule"] == "apology+refusal"
+    assert (
+        evidence["chosen"]["rule"] == "no refusal cue"
+        and evidence["rejected"]["rule"] == "apology+refusal"
+    )
     assert d.row["provenance"]["verification"][-1]["verdict"] == "disagree"
 
 
@@ -143,7 +159,9 @@ def test_refuted_pair_is_kept_and_flagged_when_policy_is_flag():
 def test_human_labels_override_defaults_on_the_comply_axis_only():
     step = RefusalCheck(expect_chosen="comply", expect_rejected="refuse", on_disagree="drop")
     # human says partial, detector says refuse: both are non-compliance, so no disagreement
-    kept = step([row(COMPLIANCE, REFUSAL, human={"chosen": "comply", "rejected": "partial"})], ctx())
+    kept = step(
+        [row(COMPLIANCE, REFUSAL, human={"chosen": "comply", "rejected": "partial"})], ctx()
+    )
     assert len(kept.kept) == 1 and kept.report["vs_human_labels"]["rejected"] == {"differs": 1}
     # human says the chosen side complies but the text refuses: flagged as a disagreement
     refuted = step([row(REFUSAL, REFUSAL, human={"chosen": "comply", "rejected": "refuse"})], ctx())
@@ -151,7 +169,9 @@ def test_human_labels_override_defaults_on_the_comply_axis_only():
 
 
 def test_no_expectation_accepts_any_label():
-    step = RefusalCheck(expect_chosen=None, expect_rejected=("comply", "partial"), on_disagree="drop")
+    step = RefusalCheck(
+        expect_chosen=None, expect_rejected=("comply", "partial"), on_disagree="drop"
+    )
     assert len(step([row(REFUSAL, COMPLIANCE)], ctx()).kept) == 1
 
 
@@ -162,7 +182,9 @@ def test_judge_is_asked_only_about_disagreeing_sides_and_can_settle_them():
         asked.append((prompt, response))
         return "refuse"
 
-    step = RefusalCheck(expect_chosen="refuse", expect_rejected="comply", on_disagree="drop", judge=judge)
+    step = RefusalCheck(
+        expect_chosen="refuse", expect_rejected="comply", on_disagree="drop", judge=judge
+    )
     result = step([row("Nope, not doing that one.", COMPLIANCE)], ctx())
     assert asked == [("Say hi.", "Nope, not doing that one.")]
     assert len(result.kept) == 1 and result.report["judge_calls"] == 1
@@ -171,7 +193,9 @@ def test_judge_is_asked_only_about_disagreeing_sides_and_can_settle_them():
 
 
 def test_judge_must_answer_with_a_known_label():
-    step = RefusalCheck(expect_chosen="refuse", expect_rejected="comply", judge=lambda p, r: "maybe")
+    step = RefusalCheck(
+        expect_chosen="refuse", expect_rejected="comply", judge=lambda p, r: "maybe"
+    )
     with pytest.raises(ValueError, match="judge returned 'maybe'"):
         step([row(COMPLIANCE, COMPLIANCE)], ctx())
 
@@ -206,7 +230,9 @@ def test_agreement_counts_the_confusion_matrix_and_keeps_partials_apart():
     assert result.comply_accuracy == pytest.approx(3 / 5)
     assert result.partial == {"comply": 1, "refuse": 0, "partial": 0}
     rec = result.to_record()
-    assert rec["accuracy_full_comply_vs_refuse"] == 0.75 and rec["confusion"]["refuse"]["refuse"] == 2
+    assert (
+        rec["accuracy_full_comply_vs_refuse"] == 0.75 and rec["confusion"]["refuse"]["refuse"] == 2
+    )
     assert "75.0%" in format_agreement(result)
 
 
@@ -228,4 +254,7 @@ def test_bench_script_prints_the_agreement(mirror, capsys):
     script = runpy.run_path(str(REPO / "bench" / "refusal_agreement.py"))
     assert script["main"](["--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["all"]["responses"] == 2250 and out["held-out half"]["accuracy_full_comply_vs_refuse"] >= 0.90
+    assert (
+        out["all"]["responses"] == 2250
+        and out["held-out half"]["accuracy_full_comply_vs_refuse"] >= 0.90
+    )
