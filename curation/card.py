@@ -321,8 +321,8 @@ def subset_facts(summary: Mapping[str, Any], rows: Sequence[TrioRow], descriptio
         "dropped_by_reason": dict(summary.get("dropped_by_reason") or {}),
         "sources": list(summary.get("sources") or []),
         "verification_kind": summary.get("verification") or "none",
-        "rulers": report.get("rulers"),
-        "gate": report.get("gate"),
+        "rulers": summary.get("rulers") or report.get("rulers"),
+        "gate": summary.get("gate") or report.get("gate"),
         "verification": verification,
         "review": review,
     }
@@ -336,6 +336,7 @@ def build_facts(manifest: Mapping[str, Any], subsets: Mapping[str, dict[str, Any
         "format": CARD_FORMAT,
         "rbkit_version": manifest.get("rbkit_version", "unknown"),
         "options": dict(manifest.get("options") or {}),
+        "gate": manifest.get("gate"),
         "subsets": dict(sorted(subsets.items())),
         "sources": {name: sources[name] for name in sorted(used) if name in sources},
         "configs": {},
@@ -354,6 +355,7 @@ def merge_facts(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[s
         "format": CARD_FORMAT,
         "rbkit_version": new["rbkit_version"],
         "options": new["options"],
+        "gate": new.get("gate"),
         "subsets": dict(sorted(subsets.items())),
         "sources": {k: sources[k] for k in sorted(sources) if k in used},
         "configs": dict(sorted(configs.items())),
@@ -502,7 +504,12 @@ def render_card(facts: Mapping[str, Any], configs: Sequence[ConfigInfo], repo_id
 
     lines += ["## Trivial-baseline rulers", "",
               "Accuracy of rules that need no model (95% Wilson interval). A ruler near 100% means the subset "
-              "can be solved for a trivial reason.", ""]
+              "can be solved for a trivial reason."]
+    gate = facts.get("gate") or {}
+    if gate.get("threshold") is not None:
+        lines[-1] += (f" The build gate ({gate.get('mode')}) flags a ruler above {gate['threshold']:.0%} "
+                      "unless the subset declares that length bias.")
+    lines.append("")
     ruler_rows = []
     for n, s in subsets.items():
         table = s.get("rulers") or {}

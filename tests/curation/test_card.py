@@ -188,3 +188,14 @@ def test_union_config_needs_one_schema(tmp_path: Path):
     b = ConfigInfo("odd", "filtered", ("x",), [{"name": "prompt", "dtype": "int64"}], 1, 1, 1)
     with pytest.raises(ValueError, match="other features"):
         union_config("filtered", "filtered", [a, b])
+
+
+def test_subset_facts_read_build_summary_rulers_and_gate():
+    from curation.card import subset_facts
+
+    summary = {"section": "Chat", "license": "MIT", "sources": ["llmbar/n"], "verification": "label", "built": 1,
+               "rulers": {"n": 1, "longer": {"accuracy": 1.0, "ci95": [0.2, 1.0]}}, "gate": {"status": "ok"},
+               "dropped_by_reason": {"select: not selected": 4}, "report": {"candidates": 5}}
+    f = subset_facts(summary, [trio("a-set", 0)], "desc")
+    assert f["rulers"]["longer"]["accuracy"] == 1.0 and f["gate"] == {"status": "ok"}
+    assert f["rows"] == 1 and f["verification_kind"] == "label" and f["description"] == "desc"
