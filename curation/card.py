@@ -343,6 +343,49 @@ def build_facts(manifest: Mapping[str, Any], subsets: Mapping[str, dict[str, Any
     }
 
 
+def subset_description(name: str, summary: Mapping[str, Any]) -> str:
+    """The build's description of a subset, else the registered one (build.json may omit it)."""
+    if summary.get("description"):
+        return str(summary["description"])
+    try:
+        from subsets.registry import get
+
+        return get(name).description
+    except KeyError:
+        return ""
+
+
+def is_core(facts: Mapping[str, Any], config: ConfigInfo) -> bool:
+    """Core (non-Prior-Sets) subsets with single-turn string prompts make up `filtered`."""
+    prompt = next((f for f in config.features if f.get("name") == "prompt"), {})
+    return facts["subsets"][config.name]["section"] != PRIOR_SETS and prompt.get("dtype") == "string"
+
+
+def all_configs(facts: Mapping[str, Any], *, filtered: str = "filtered", split: str = "filtered") -> list[ConfigInfo]:
+    """The `filtered` union config (the default) first when there is a core subset, then one per subset."""
+    per_subset = [ConfigInfo.from_record(facts["configs"][n]) for n in sorted(facts["configs"])]
+    core = [c for c in per_subset if is_core(facts, c)]
+    head = [union_config(filtered, split, core, default=True)] if core else []
+    return head + per_subset
+
+
+def build_card(folder: Any, repo_id: str) -> str:
+    """A card for a build folder itself (`curation.build.BuildFolder` with rows), its configs
+    reading `data/<subset>.parquet` in place, so `datasets.load_dataset(build_dir, name)` works.
+    Empty subsets get no config: a config with no rows cannot be loaded."""
+    manifest = folder.manifest
+    names = [n for n in sorted(manifest.get("subsets") or {}) if folder.rows.get(n)]
+    facts = build_facts(
+        manifest,
+        {n: subset_facts(manifest["subsets"][n], folder.rows[n], subset_description(n, manifest["subsets"][n])) for n in names},
+    )
+    facts["configs"] = {
+        n: config_from_files(n, "filtered", [folder.path / "data" / f"{n}.parquet"], [f"data/{n}.parquet"]).to_record()
+        for n in names
+    }
+    return render_card(facts, all_configs(facts), repo_id)
+
+
 def merge_facts(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
     """Facts of an existing repo updated with a new build: new subsets replace or join old ones."""
     if not old:

@@ -30,15 +30,15 @@ from typing import Any, Protocol
 
 from curation.build import read_build, swap_in
 from curation.card import (
-    PRIOR_SETS,
     ConfigInfo,
+    all_configs,
     build_facts,
     config_from_files,
     is_unknown_license,
     merge_facts,
     render_card,
+    subset_description,
     subset_facts,
-    union_config,
 )
 from curation.errors import RbkitError
 from curation.sources import git_blob_sha1, sha256_file
@@ -126,20 +126,6 @@ class Layout:
         return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
 
 
-def is_core(facts: Mapping[str, Any], name: str, config: ConfigInfo) -> bool:
-    """Core (non-Prior-Sets) subsets with single-turn string prompts go into `filtered`."""
-    prompt = next((f for f in config.features if f.get("name") == "prompt"), {})
-    return facts["subsets"][name]["section"] != PRIOR_SETS and prompt.get("dtype") == "string"
-
-
-def all_configs(facts: Mapping[str, Any]) -> list[ConfigInfo]:
-    """The `filtered` union config first (when there is a core subset), then one per subset."""
-    per_subset = [ConfigInfo.from_record(facts["configs"][n]) for n in sorted(facts["configs"])]
-    core = [c for c in per_subset if is_core(facts, c.name, c)]
-    head = [union_config(FILTERED_CONFIG, SPLIT, core, default=True)] if core else []
-    return head + per_subset
-
-
 def lay_out(
     build_dir: Path,
     out: Path,
@@ -174,12 +160,12 @@ def lay_out(
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest)  # the build's bytes, so identical builds give identical files
             configs[name] = config_from_files(name, SPLIT, [dest], [rel]).to_record()
-            description = manifest["subsets"][name].get("description") or _registry_description(name)
-            facts_by_subset[name] = subset_facts(manifest["subsets"][name], folder.rows[name], description)
+            summary = manifest["subsets"][name]
+            facts_by_subset[name] = subset_facts(summary, folder.rows[name], subset_description(name, summary))
         facts = build_facts(manifest, facts_by_subset)
         facts["configs"] = configs
         facts = merge_facts(existing, facts)
-        config_list = all_configs(facts)
+        config_list = all_configs(facts, filtered=FILTERED_CONFIG, split=SPLIT)
         _write_text(tmp / CARD_FILE, render_card(facts, config_list, repo_id))
         _write_text(tmp / FACTS_FILE, json.dumps(facts, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         os.chmod(tmp, 0o755)
@@ -188,15 +174,6 @@ def lay_out(
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return Layout(out, repo_id, names, refused, facts, config_list)
-
-
-def _registry_description(name: str) -> str:
-    try:
-        from subsets.registry import get
-
-        return get(name).description
-    except KeyError:
-        return ""
 
 
 def _write_text(path: Path, text: str) -> None:

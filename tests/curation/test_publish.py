@@ -305,3 +305,13 @@ def test_facts_file_records_every_config(build_dir: Path):
     assert sorted(facts["configs"]) == ["toy-easy", "toy-hard", "toy_prior"]
     assert facts["configs"]["toy-easy"]["num_examples"] == 3
     assert [c.name for c in layout.configs] == ["filtered", "toy-easy", "toy-hard", "toy_prior"]
+
+
+def test_build_card_makes_the_build_folder_itself_loadable(build_dir: Path, tmp_path: Path):
+    from curation.build import read_build
+    from curation.card import build_card
+
+    (build_dir / "README.md").write_text(build_card(read_build(build_dir), "local/build"))
+    core = load(build_dir, "filtered", tmp_path)
+    assert len(core) == 5 and core.column_names[:7] == UPSTREAM_COLUMNS
+    assert len(load(build_dir, "toy_prior", tmp_path)) == 4
