@@ -315,3 +315,21 @@ def test_build_card_makes_the_build_folder_itself_loadable(build_dir: Path, tmp_
     core = load(build_dir, "filtered", tmp_path)
     assert len(core) == 5 and core.column_names[:7] == UPSTREAM_COLUMNS
     assert len(load(build_dir, "toy_prior", tmp_path)) == 4
+
+
+def test_calls_match_the_real_hfapi_signatures():
+    """The stand-in must not hide a call the real client would reject."""
+    import inspect
+
+    from huggingface_hub import HfApi
+
+    calls = {
+        "repo_exists": (("me/rb",), {"repo_type": "dataset"}),
+        "create_repo": (("me/rb",), {"repo_type": "dataset", "private": True, "exist_ok": True}),
+        "list_repo_tree": (("me/rb",), {"recursive": True, "repo_type": "dataset"}),
+        "hf_hub_download": (("me/rb", "rbkit.json"), {"repo_type": "dataset"}),
+        "upload_folder": ((), {"repo_id": "me/rb", "folder_path": "x", "repo_type": "dataset",
+                               "allow_patterns": ["README.md"], "commit_message": "m"}),
+    }
+    for name, (args, kwargs) in calls.items():
+        inspect.signature(getattr(HfApi, name)).bind(HfApi(token=False), *args, **kwargs)
