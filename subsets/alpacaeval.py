@@ -129,9 +129,17 @@ def join_outputs(chosen: pl.DataFrame, rejected: pl.DataFrame) -> tuple[pl.DataF
     return pairs, only_chosen, only_rejected
 
 
-def build_pairs(pairing: Pairing, ctx: BuildContext) -> Iterator[TrioRow | DroppedRow]:
-    """Every instruction both models answered, as a candidate pair (805 with the pinned files)."""
-    src_c, src_r = output_source(pairing.chosen), output_source(pairing.rejected)
+def build_pairs(
+    pairing: Pairing,
+    ctx: BuildContext,
+    sources: tuple[SourceFile, SourceFile] | None = None,
+) -> Iterator[TrioRow | DroppedRow]:
+    """Every instruction both models answered, as a candidate pair (805 with the pinned files).
+
+    `sources` (chosen file, rejected file) defaults to the pinned upstream files; tests pass
+    fixture files in the same format.
+    """
+    src_c, src_r = sources or (output_source(pairing.chosen), output_source(pairing.rejected))
     frame_c, bad_c = read_outputs(src_c, pairing.chosen, resolve(src_c), ctx)
     frame_r, bad_r = read_outputs(src_r, pairing.rejected, resolve(src_r), ctx)
     yield from bad_c
@@ -159,7 +167,7 @@ def build_pairs(pairing: Pairing, ctx: BuildContext) -> Iterator[TrioRow | Dropp
             provenance=Provenance(
                 source="alpacaeval",
                 upstream_file=src_c.path,
-                revision=REVISION,
+                revision=src_c.revision,
                 sha256=src_c.sha256,
                 row_key=row_key,
                 builder=BUILDER,
