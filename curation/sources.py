@@ -263,8 +263,11 @@ def check_mirror(mirror: Path, registered: Iterable[SourceFile] = ()) -> list[Ch
     """Verify every file the mirror's manifest lists plus every registered source it should hold."""
     expected: dict[str, str] = {e.relpath: e.sha256 for e in read_manifest(mirror)}
     listed = set(expected)
+    unhashed: list[SourceFile] = []  # pinned by git blob id or checked by their builder
     for src in registered:
-        if not src.sha256:  # pinned by git blob id or by its builder; checked when resolved
+        if not src.sha256:
+            if src.mirror_path not in listed:
+                unhashed.append(src)
             continue
         if src.mirror_path in expected and expected[src.mirror_path] != src.sha256:
             raise SourceHashError(
@@ -280,4 +283,11 @@ def check_mirror(mirror: Path, registered: Iterable[SourceFile] = ()) -> list[Ch
             continue
         actual = _checked_sha(p)
         results.append(CheckResult(rel, "ok" if actual == sha else "altered", sha, actual))
-    return results
+    for src in unhashed:
+        p = mirror / src.mirror_path
+        if not p.is_file():
+            results.append(CheckResult(src.mirror_path, "absent", src.pin, None))
+        else:
+            bad = hash_mismatch(src, p)
+            results.append(CheckResult(src.mirror_path, "altered" if bad else "ok", src.pin, bad[2] if bad else None))
+    return sorted(results, key=lambda r: r.relpath)

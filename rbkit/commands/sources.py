@@ -113,7 +113,8 @@ def check_sources(
             bad += 1
             typer.echo(f"MISSING {root / r.relpath} (listed in MANIFEST.tsv, sha256 {r.expected})", err=True)
         else:
-            typer.echo(f"absent  {r.relpath}: pinned by rbkit, not in this mirror (sha256 {r.expected}); `rbkit sources fetch` gets it")
+            pin = r.expected if " " in r.expected else f"sha256 {r.expected}"  # git-blob / builder-checked pins say so
+            typer.echo(f"absent  {r.relpath}: pinned by rbkit, not in this mirror ({pin}); `rbkit sources fetch` gets it")
     ok = sum(r.status == "ok" for r in results)
     typer.echo(f"{ok} ok, {bad} bad, {sum(r.status == 'absent' for r in results)} absent of {len(results)} files in {root}")
     if bad:

@@ -203,3 +203,26 @@ def test_the_build_runner_skips_mtbench_and_records_why(mirror, tmp_path):
     assert "mtbench/gpt-4_single" in result.manifest["missing"]["mt-bench-hard"]
     with pytest.raises(SourceMissingError, match="cannot build mt-bench-hard"):
         run_build(select(["mt-bench-hard"]), tmp_path / "out2", BuildOptions())
+
+
+def test_git_blob_pin_is_what_git_computes():
+    import subprocess
+
+    path = FIXTURES / mt.JUDGMENTS.mirror_path
+    expected = subprocess.run(["git", "hash-object", str(path)], capture_output=True, text=True, check=True).stdout.strip()
+    assert git_blob_sha1(path) == expected
+
+
+def test_a_source_needs_some_pin():
+    with pytest.raises(ValueError, match="give sha256, git_sha1 or pinned_by"):
+        replace(mt.JUDGMENTS, git_sha1=None)
+
+
+def test_mirror_check_lists_the_unhashed_files_as_absent(mirror):
+    from curation.sources import check_mirror
+
+    results = {r.relpath: r for r in check_mirror(mirror, get("mt-bench-easy").sources)}
+    judged = results["mtbench/model_judgment/gpt-4_single.jsonl"]
+    assert (judged.status, judged.expected) == ("absent", "git blob 27e87565ea0206b6fbe7987d9c2220257b90b1f2")
+    assert results["mtbench/model_answer/Llama-2-7b-chat.jsonl"].status == "absent"
+    assert results["mtbench/model_answer/gpt-4.jsonl"].status == "ok"
