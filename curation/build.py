@@ -253,6 +253,18 @@ def write_folder(
     write_text(dest / "build.json", json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     if timings is not None:
         write_text(dest / "timings.json", json.dumps(timings, indent=2, sort_keys=True) + "\n")
+    write_build_card(dest, manifest, rows_by_subset)
+
+
+LOCAL_REPO_ID = "local/rbkit-build"  # a constant, so the card is byte-identical across builds
+
+
+def write_build_card(dest: Path, manifest: dict[str, Any], rows_by_subset: dict[str, list[TrioRow]]) -> None:
+    """A dataset card in the build folder, so `datasets.load_dataset(out, name=subset)` works as is."""
+    from curation.card import build_card
+
+    folder = BuildFolder(dest, manifest, dict(rows_by_subset))
+    write_text(dest / "README.md", build_card(folder, LOCAL_REPO_ID))
 
 
 def swap_in(tmp: Path, out: Path) -> None:

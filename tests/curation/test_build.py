@@ -122,3 +122,14 @@ def test_selection_drops_are_logged(demo_mirror, tmp_path):
     run_build([fixture_spec("dataset.json", steps=[SelectStep(2)])], out, BuildOptions())
     dropped = [json.loads(line) for line in (out / "dropped.jsonl").read_text().splitlines()]
     assert len(dropped) == 1 and dropped[0]["step"] == "select" and dropped[0]["row"]["subset"] == "demo-llmbar"
+
+
+def test_build_folder_loads_with_datasets_per_subset_and_as_filtered(demo_mirror, tmp_path):
+    import datasets
+
+    out = tmp_path / "out"
+    run_build([fixture_spec("dataset.json")], out, BuildOptions())
+    one = datasets.load_dataset(str(out), name="demo-llmbar", split="filtered")
+    assert one.column_names[:7] == ["prompt", "chosen", "chosen_model", "rejected", "rejected_model", "subset", "id"]
+    assert len(one) == 3
+    assert len(datasets.load_dataset(str(out), split="filtered")) == 3
