@@ -15,6 +15,7 @@ This module does sympy work that can run for unbounded time: call it through
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -79,10 +80,6 @@ class Outcome:
 @dataclass
 class _Trace:
     methods: set[str] = field(default_factory=set)
-
-
-def canonical(answer: str) -> Cleaned:
-    return clean(answer)
 
 
 def quick_outcome(candidate: str, reference: str) -> Outcome | None:
@@ -165,7 +162,8 @@ def _same(a: Shape, b: Shape, leaf: LeafCmp, trace: _Trace) -> bool:
         )
     if isinstance(a, Unordered) and isinstance(b, Unordered):
         return _same_multiset(a.items, b.items, leaf, trace)
-    if isinstance(a, SetUnion) and isinstance(b, SetUnion):
+    if isinstance(a, (SetUnion, Unordered)) and isinstance(b, (SetUnion, Unordered)):
+        # "(-\\infty,1) \\cup (2,\\infty)" also reads "x < 1 or x > 2".
         return _same_multiset(a.items, b.items, leaf, trace)
     trace.methods.add("shape")
     return False
@@ -229,12 +227,12 @@ def _same_base_number(a: Shape, b: Shape) -> bool:
     return isinstance(other, Scalar) and other.text.lstrip("0").upper() == num.digits
 
 
+_UNKNOWN_NAME = re.compile(r"[A-Za-z](?:_\w+)?(?:\([A-Za-z]\))?|\\[A-Za-z]+")
+
+
 def _single_variable(side: str) -> bool:
-    return (
-        side.isalpha()
-        and len(side) == 1
-        or (len(side) > 2 and side[1] == "_" and side[0].isalpha())
-    )
+    """`x`, `x_1`, `f(x)`, `\\theta`: the name of the unknown, not part of the answer."""
+    return bool(_UNKNOWN_NAME.fullmatch(side))
 
 
 def _same_equation(a: Shape, b: Shape, leaf: LeafCmp, trace: _Trace) -> bool:

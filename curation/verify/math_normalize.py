@@ -52,6 +52,21 @@ _THOUSANDS_BRACED = re.compile(r"(?<=\d)\{,\}(?=\d{3})")
 _THOUSANDS_THIN = re.compile(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))")
 _PLAIN_THOUSANDS = re.compile(r"-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
 _LEADING_VAR_IN = re.compile(r"^[A-Za-z]\s*\\in\s*")
+_AND_OR = re.compile(r"(?<=[\w})\]])\s*,?\s+(?:and|or)\s+(?=[-\w(\[\\])")
+# Inequalities become ASCII operators that math_structure turns into intervals.
+_INEQUALITY_OPS = {
+    "\\leq": "<=",
+    "\\le": "<=",
+    "\\leqslant": "<=",
+    "\\geq": ">=",
+    "\\ge": ">=",
+    "\\geqslant": ">=",
+    "\\lt": "<",
+    "\\gt": ">",
+    "\u2264": "<=",
+    "\u2265": ">=",
+}
+_INEQUALITY = re.compile(r"\\(?:leqslant|geqslant|leq|geq|le|ge|lt|gt)(?![A-Za-z])|\u2264|\u2265")
 _MIXED_NUMBER = re.compile(r"(?<![\w}^.])(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}")
 
 
@@ -63,9 +78,6 @@ class Cleaned:
     percent: bool = False
     degrees: bool = False
     was_text: bool = False  # the whole answer was a \text{...} (a word answer such as "east")
-
-    def key(self) -> tuple[str, bool, bool]:
-        return (self.text, self.percent, self.degrees)
 
 
 def strip_delimiters(s: str) -> str:
@@ -108,6 +120,8 @@ def clean(answer: str) -> Cleaned:
     s = re.sub(r"\\left\s*\.|\\right\s*\.", "", s)
     s = re.sub(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![A-Za-z])", "", s)
     s = s.replace("\\lbrace", "\\{").replace("\\rbrace", "\\}")
+    s = s.replace("\\langle", "(").replace("\\rangle", ")")  # vectors <1, 2> read as tuples
+    s = _INEQUALITY.sub(lambda m: _INEQUALITY_OPS[m.group(0)], s)
     s = _THOUSANDS_BRACED.sub("", s)
     s = _THOUSANDS_THIN.sub("", s)
     s = _SPACING.sub(" ", s)
@@ -137,6 +151,7 @@ def clean(answer: str) -> Cleaned:
     was_text = bool(re.fullmatch(r"\s*" + _TEXT_COMMANDS + r"\s*\{[^{}]*\}\s*", s))
     s = _TEXT_WRAPPER.sub(lambda m: m.group(1), s)
     s = _LEADING_VAR_IN.sub("", s)
+    s = _AND_OR.sub(",", s)  # "3 and 5", "x = 1 or x = 2": lists of answers
     s = _shorthand_args(s)
     # "58,500" is a number but "2, 100" lists two: decide before spaces are collapsed.
     if _PLAIN_THOUSANDS.fullmatch(s.strip()):

@@ -156,6 +156,43 @@ def _expand_pm(s: str) -> list[str] | None:
     return [parts[0] + "+" + parts[1], parts[0] + "-" + parts[1]]
 
 
+_VARIABLE = re.compile(r"[A-Za-z](?:_\w+)?")
+_COMPARISON = re.compile(r"<=|>=|<|>")
+
+
+def _inequality(s: str) -> Ordered | None:
+    """`x > 2` -> (2, \\infty); `-1 <= x < 3` -> [-1, 3); None for anything else."""
+    depths = _depth_changes(s)
+    cuts = [m for m in _COMPARISON.finditer(s) if depths[m.start()] == 0]
+    if not cuts or len(cuts) > 2:
+        return None
+    parts = [s[: cuts[0].start()]]
+    parts += [s[a.end() : b.start()] for a, b in zip(cuts, cuts[1:], strict=False)]
+    parts.append(s[cuts[-1].end() :])
+    parts = [p.strip() for p in parts]
+    ops = [m.group(0) for m in cuts]
+    if any(not p for p in parts):
+        raise ShapeError(f"empty side of an inequality in {s!r}")
+    upward = {op[0] for op in ops}
+    if len(upward) != 1:
+        return None  # "a < x > b" is not an interval
+    if upward == {">"}:  # read right to left: b > x >= a is a <= x < b
+        parts, ops = parts[::-1], ["<" + op[1:] for op in ops[::-1]]
+    if len(parts) == 3:
+        if not _VARIABLE.fullmatch(parts[1]):
+            return None
+        lo, hi = parts[0], parts[2]
+        return Ordered(
+            "[" if ops[0] == "<=" else "(", "]" if ops[1] == "<=" else ")", (Scalar(lo), Scalar(hi))
+        )
+    left, right = parts
+    if _VARIABLE.fullmatch(left):  # x < b
+        return Ordered("(", "]" if ops[0] == "<=" else ")", (Scalar("-\\infty"), Scalar(right)))
+    if _VARIABLE.fullmatch(right):  # a < x
+        return Ordered("[" if ops[0] == "<=" else "(", ")", (Scalar(left), Scalar("\\infty")))
+    return None
+
+
 def parse_shape(s: str, *, was_text: bool = False) -> Shape:
     """Read the shape of a cleaned answer; leaves are LaTeX strings (Scalar/Equation)."""
     s = s.strip()
@@ -184,6 +221,9 @@ def parse_shape(s: str, *, was_text: bool = False) -> Shape:
     parts = split_top(s, ",")
     if len(parts) > 1:
         return Unordered(_flatten([parse_shape(p) for p in parts]))
+    interval = _inequality(s)
+    if interval is not None:
+        return interval
     sides = split_top(s, "=")
     if len(sides) > 1:
         if not sides[0].strip() or not sides[-1].strip():
@@ -192,11 +232,9 @@ def parse_shape(s: str, *, was_text: bool = False) -> Shape:
     expanded = _expand_pm(s)
     if expanded is not None:
         return Unordered(_flatten([parse_shape(p) for p in expanded]))
-    m = _CHOICE.fullmatch(s)
-    if m and (m.group(1) or was_text or len(s) == 1):
-        letter = m.group(1) or m.group(2)
-        if was_text or m.group(1) or letter in "ABCDE":
-            return Choice(letter.upper())
+    m = _CHOICE.fullmatch(s)  # "(C)", "(c)" or a bare capital "C"
+    if m:
+        return Choice((m.group(1) or m.group(2)).upper())
     if (was_text and re.search(r"[A-Za-z]{2,}", s)) or _WORDS.fullmatch(s):
         return Text(re.sub(r"[^a-z0-9]", "", s.lower()))
     return Scalar(s)

@@ -240,3 +240,17 @@ def test_math_reference_file_in_the_mirror_is_the_pinned_one(mirror):
     path = prm_math.resolve(prm_math.MATH_TEST)
     problems = prm_math.read_math_problems(path, prm_math.MATH_TEST.mirror_path)
     assert len(problems) == 500
+
+
+def test_build_folder_from_fixtures_passes_the_schema(fixture_mirror, tmp_path):
+    phase2, math = fixture_sources()
+    spec = dataclasses.replace(
+        get("math-prm"),
+        sources=(phase2, math),
+        build=lambda ctx: prm_math.candidates(phase2, math, ctx),
+    )
+    result = run_build([spec], tmp_path / "out", BuildOptions())
+    summary = result.manifest["subsets"]["math-prm"]
+    assert (summary["built"], summary["expected"], summary["weight"]) == (4, 447, 984)
+    assert summary["dropped_by_step"]["verify:math"] == 3
+    assert (tmp_path / "out" / "data" / "math-prm.parquet").is_file()

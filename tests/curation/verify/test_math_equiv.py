@@ -77,6 +77,15 @@ EQUAL = [
     ("(2,\\infty)", "(2, \\infty)"),
     ("\\$18.90", "18.9"),
     ("\\{2\\}", "2"),
+    ("x > 2", "(2,\\infty)"),
+    ("-1 \\le x < 3", "[-1,3)"),
+    ("3 > x", "(-\\infty,3)"),
+    ("x<1 \\text{ or } x>2", "(-\\infty,1)\\cup(2,\\infty)"),
+    ("3 \\text{ and } 5", "3, 5"),
+    ("x = 1 or x = 2", "2, 1"),
+    ("\\langle 1, 2\\rangle", "\\begin{pmatrix}1\\\\2\\end{pmatrix}"),
+    ("f(x) = 2x+1", "2x+1"),
+    ("\\theta = \\frac{\\pi}{4}", "\\frac\\pi4"),
 ]
 UNEQUAL = [
     ("320,000", "40,\\!000"),
@@ -97,6 +106,9 @@ UNEQUAL = [
     ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{pmatrix}1&3\\\\2&4\\end{pmatrix}"),
     ("1+2i", "1-2i"),
     ("5", "(5,5)"),
+    ("x > 2", "[2,\\infty)"),
+    ("x \\geq 2", "(2,\\infty)"),
+    ("2x+1=0", "2x+1"),
 ]
 
 

@@ -48,6 +48,10 @@ from curation.verify.math_structure import (
         ("5.", "5"),
         ("\\text{no solution}", "no solution"),
         ("\u22122\u03c0", "-2\\pi"),
+        ("x \\geq 2", "x>=2"),
+        ("3 \\text{ and } 5", "3,5"),
+        ("2, 100", "2,100"),
+        ("\\langle 1,2 \\rangle", "(1,2)"),
     ],
 )
 def test_clean_gives_one_spelling(raw, text):
@@ -111,6 +115,9 @@ def test_enclosing_needs_one_pair_around_everything():
             ),
         ),
         ("y=2x+3", Equation("y", "2x+3")),
+        ("x>=2", Ordered("[", ")", (Scalar("2"), Scalar("\\infty")))),
+        ("1<x<=5", Ordered("(", "]", (Scalar("1"), Scalar("5")))),
+        ("5>=x>1", Ordered("(", "]", (Scalar("1"), Scalar("5")))),
         ("(C)", Choice("C")),
         ("east", Text("east")),
         ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", Matrix(((Scalar("1"),), (Scalar("2"),)))),
