@@ -86,16 +86,17 @@ PROSE_PUNCT = ",:"
 PROSE_LINE_WORDS = 4
 DANGLING_WORD_LINE_WORDS = 6  # "what we have hoped for" in a list of short phrases is complete
 TERMINAL = frozenset('.!?"\')]}`*>|~…»”’')
-LONG_TEXT_CHARS = 2000  # generations cut at a token limit are long
-LONG_LINE_WORDS = 12  # ... and are cut inside a prose line, not after a short verse or list line
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-_STRUCTURED_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*+•#>|]|[A-Za-z][.)]\s)|#\w|\|")
 _CODE_FENCE = re.compile(r"^\s*```", re.MULTILINE)
 
 
 def truncation(text: str) -> Finding | None:
-    """Signs that a response stops mid-way: an open code block, a dangling word or comma, or a
-    long generation whose last prose line breaks off without punctuation."""
+    """Signs that a response stops mid-way: an open code block, or a last line that ends on an
+    opening bracket, a comma or colon after prose, or a function word.
+
+    A missing final period alone is not a sign: several MT-Bench models' complete answers end
+    without one. A cut inside a content word ("...known for their atmospher") is not caught.
+    """
     body = text.rstrip()
     if not body:
         return None
@@ -116,16 +117,6 @@ def truncation(text: str) -> Finding | None:
         and len(line_words) >= DANGLING_WORD_LINE_WORDS
     ):
         return Finding("truncated: ends on a function word", {"last_word": line_words[-1], "tail": _tail(body)})
-    if (
-        len(body) >= LONG_TEXT_CHARS
-        and last_char.isalnum()
-        and len(line_words) >= LONG_LINE_WORDS
-        and not _STRUCTURED_LINE.search(last_line)
-    ):
-        return Finding(
-            "truncated: long output ends mid-sentence",
-            {"chars": len(body), "last_line_words": len(line_words), "tail": _tail(body)},
-        )
     return None
 
 

@@ -28,7 +28,6 @@ def row(chosen, rejected, prompt="Say something.") -> TrioRow:
         ("Here is a sample email you can use as a guide:", "truncated: ends on a dangling punctuation mark"),
         ("They can be fried, baked, or", "truncated: ends on a function word"),
         ("Spy satellites are still an important part of our", "truncated: ends on a function word"),
-        (LONG_PROSE + "\nThe band is known for its atmospheric sound and its long tours across the whole atmospher", "truncated: long output ends mid-sentence"),
     ],
 )
 def test_truncated_texts(text, reason):
@@ -49,6 +48,7 @@ def test_truncated_texts(text, reason):
         LONG_PROSE + "\n10. The Tale of Peter Rabbit by Beatrix Potter and the other classics of the nursery shelf",  # a list item
         "#travel #summer #beach #sunset #friends #goodtimes #holiday #sea #sand #sun #fun #ocean",
         "```\ncode\n```",
+        LONG_PROSE + "\nA sense of adventure would stay with them for the rest of their lives",  # period stripped upstream
     ],
 )
 def test_complete_texts(text):
