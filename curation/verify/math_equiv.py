@@ -79,7 +79,10 @@ class Outcome:
 
 @dataclass
 class _Trace:
+    """How leaves were decided, reported in Outcome.method and Outcome.note."""
+
     methods: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
 
 
 def quick_outcome(candidate: str, reference: str) -> Outcome | None:
@@ -88,9 +91,8 @@ def quick_outcome(candidate: str, reference: str) -> Outcome | None:
     if a.text == b.text:  # flags cannot separate them: "50\\%" and "50" read the same way too
         return Outcome("equal", "text", a.text, b.text)
     if len(a.text) > MAX_ANSWER_CHARS or len(b.text) > MAX_ANSWER_CHARS:
-        verdict: Verdict = "equal" if a.text == b.text else "unequal"
         return Outcome(
-            verdict,
+            "unequal",
             "text",
             a.text[:MAX_ANSWER_CHARS],
             b.text[:MAX_ANSWER_CHARS],
@@ -117,7 +119,8 @@ def equivalent(candidate: str, reference: str) -> Outcome:
     except ShapeError as exc:
         return Outcome("unequal", "text", a.text, b.text, f"unreadable shape: {exc}")
     method = "+".join(sorted(trace.methods)) or "shape"
-    return Outcome("equal" if same else "unequal", method, a.text, b.text)
+    note = "; ".join(dict.fromkeys(trace.notes))[:500]
+    return Outcome("equal" if same else "unequal", method, a.text, b.text, note)
 
 
 # --- shapes ----------------------------------------------------------------------------------
@@ -274,8 +277,9 @@ def _same_scalar(x: str, y: str, readings: Readings, trace: _Trace) -> bool:
         return True
     try:
         vx, vy = to_sympy(x), to_sympy(y)
-    except LatexParseError:
+    except LatexParseError as exc:
         trace.methods.add("text")
+        trace.notes.append(f"compared as text: {exc}")
         return "".join(x.split()).lower() == "".join(y.split()).lower()
     for fx, fy in readings:
         verdict = same_value(vx * fx, vy * fy)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 # Words that name units when they trail a number ("5.4 cents", "12 square inches").
 _UNIT_WORDS = (
@@ -67,6 +68,7 @@ _INEQUALITY_OPS = {
     "\u2265": ">=",
 }
 _INEQUALITY = re.compile(r"\\(?:leqslant|geqslant|leq|geq|le|ge|lt|gt)(?![A-Za-z])|\u2264|\u2265")
+_REPEATING = re.compile(r"(\d*)\.(\d*)\\overline\{(\d{1,12})\}")
 _MIXED_NUMBER = re.compile(r"(?<![\w}^.])(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}")
 
 
@@ -101,6 +103,15 @@ def _shorthand_args(s: str) -> str:
     s = re.sub(r"\\frac\s*\{([^{}]*)\}\s*([0-9A-Za-z])", r"\\frac{\1}{\2}", s)
     s = re.sub(r"\\sqrt\s*([0-9A-Za-z])", r"\\sqrt{\1}", s)
     return s
+
+
+def _repeating_decimal(m: re.Match[str]) -> str:
+    """`0.1\\overline{6}` -> `\\frac{1}{6}`: the exact value of a repeating decimal."""
+    whole, fixed, period = m.group(1) or "0", m.group(2), m.group(3)
+    value = Fraction(
+        int(whole + fixed + period) - int(whole + fixed), 10 ** len(fixed) * (10 ** len(period) - 1)
+    )
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
 def _collapse_spaces(s: str) -> str:
@@ -161,6 +172,7 @@ def clean(answer: str) -> Cleaned:
     if re.fullmatch(r"-?\d+\.0+", s):  # 12.00 -> 12
         s = s.split(".")[0]
     s = re.sub(r"_\{(\w)\}", r"_\1", s)  # x_{1} -> x_1, 52_{8} -> 52_8
+    s = _REPEATING.sub(_repeating_decimal, s)
     s = _MIXED_NUMBER.sub(r"(\1+\\frac{\2}{\3})", s)
     s = s.replace(_ROW_SEP, "\\\\")
     return Cleaned(s, percent=percent, degrees=degrees, was_text=was_text)

@@ -86,6 +86,8 @@ EQUAL = [
     ("\\langle 1, 2\\rangle", "\\begin{pmatrix}1\\\\2\\end{pmatrix}"),
     ("f(x) = 2x+1", "2x+1"),
     ("\\theta = \\frac{\\pi}{4}", "\\frac\\pi4"),
+    ("0.\\overline{3}", "\\frac13"),
+    ("1.\\overline{27}", "\\frac{14}{11}"),
 ]
 UNEQUAL = [
     ("320,000", "40,\\!000"),
@@ -109,6 +111,7 @@ UNEQUAL = [
     ("x > 2", "[2,\\infty)"),
     ("x \\geq 2", "(2,\\infty)"),
     ("2x+1=0", "2x+1"),
+    ("0.\\overline{3}", "0.3"),
 ]
 
 
@@ -135,6 +138,7 @@ def test_unreadable_latex_falls_back_to_spelling():
     different = equivalent("\\heartsuit+1", "\\spadesuit+1")
     assert same.verdict == "equal" and different.verdict == "unequal"
     assert different.method == "text"
+    assert "compared as text" in different.note and "heartsuit" in different.note
 
 
 def test_same_value_never_calls_a_tiny_number_zero():
