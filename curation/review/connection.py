@@ -9,9 +9,13 @@ the command with one clear message and nothing half-done.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,3 +145,20 @@ def sdk_client(target: ReviewTarget) -> Any:
     import argilla as rg
 
     return rg.Argilla(api_url=target.api_url, api_key=target.api_key, timeout=60, retries=2)
+
+
+@contextlib.contextmanager
+def quiet_sdk() -> Iterator[None]:
+    """Silence the SDK's own progress bars, warnings and log lines; rbkit reports instead.
+
+    Errors still propagate: only what the SDK writes to stderr is discarded.
+    """
+    logger = logging.getLogger("argilla.sdk")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)

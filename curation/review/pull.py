@@ -17,7 +17,6 @@ twice gives the same bytes, a changed mind restores a dropped pair, and no row i
 from __future__ import annotations
 
 import json
-import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -226,7 +225,6 @@ def pull(
     reader: ArgillaReader | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> PullReport:
-    logging.getLogger("argilla.sdk").setLevel(logging.ERROR)
     folder = load(build_dir)
     names = pick_subsets(folder, subsets)
     identity = check(target)

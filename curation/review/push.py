@@ -13,13 +13,21 @@ wrong share as metadata so reviewers can sort by it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from curation.build import BuildFolder
 from curation.review.buildio import load, pick_subsets, subset_info
-from curation.review.connection import ReviewError, ReviewTarget, check, require_role, sdk_client
+from curation.review.connection import (
+    ReviewError,
+    ReviewTarget,
+    check,
+    quiet_sdk,
+    require_role,
+    sdk_client,
+)
 from curation.review.dataset import AuditStat, check_compatible, guidelines, settings, to_record
 from curation.review.pairs import flagged, original
 from curation.rows import TrioRow
@@ -71,7 +79,6 @@ def push(
     min_submitted: int = 1,
     progress: Callable[[str], None] = lambda message: None,
 ) -> PushReport:
-    logging.getLogger("argilla.sdk").setLevel(logging.ERROR)
     if min_submitted < 1:
         raise ReviewError(f"--min-submitted must be at least 1, got {min_submitted}")
     folder = load(build_dir)
@@ -80,21 +87,34 @@ def push(
 
     identity = check(target)
     require_role(identity, target, ("owner", "admin"), "pushing datasets")
-    client = sdk_client(target)
     report = PushReport(target.workspace)
-    workspace = _workspace(client, target)
-
     for name in names:
-        rows = selected[name]
-        if not rows:
-            report.skipped[name] = "no pairs match " + (f"--only {only}" + (" and --audit" if audit is not None else ""))
-            continue
+        if not selected[name]:
+            report.skipped[name] = f"no pairs match --only {only}" + (" and --audit" if audit is not None else "")
+    with quiet_sdk():
+        _send(folder, {n: rows for n, rows in selected.items() if rows}, target, report, audit or {}, min_submitted, progress)
+    return report
+
+
+def _send(
+    folder: BuildFolder,
+    selected: Mapping[str, list[TrioRow]],
+    target: ReviewTarget,
+    report: PushReport,
+    audit: Mapping[int, AuditStat],
+    min_submitted: int,
+    progress: Callable[[str], None],
+) -> None:
+    """Create or check each subset's dataset and log its records (SDK calls only)."""
+    import argilla as rg
+
+    client = sdk_client(target)
+    workspace = _workspace(client, target)
+    for name, rows in selected.items():
         info = subset_info(folder, name)
         dataset = client.datasets(name, workspace=workspace.name)
         if dataset is None:
             progress(f"creating dataset {name}")
-            import argilla as rg
-
             dataset = rg.Dataset(
                 name=name, workspace=workspace.name, settings=settings(info, min_submitted), client=client
             ).create()
@@ -105,18 +125,16 @@ def push(
             if dataset.settings.guidelines != wanted:
                 dataset.settings.guidelines = wanted
                 dataset.update()
-        stats = audit or {}
-        records = [to_record(row, info, stats.get(row.id)) for row in rows]
+        records = [to_record(row, info, audit.get(row.id)) for row in rows]
         for start in range(0, len(records), BATCH):
             progress(f"{name}: sending {start + 1}-{min(start + BATCH, len(records))} of {len(records)}")
             chunk = records[start : start + BATCH]
             dataset.records.log(chunk, batch_size=len(chunk))
         report.pushed[name] = len(records)
         report.urls[name] = f"{target.api_url}/dataset/{dataset.id}/annotation-mode"
-    return report
 
 
-def _workspace(client, target: ReviewTarget):
+def _workspace(client: Any, target: ReviewTarget) -> Any:
     workspace = client.workspaces(target.workspace)
     if workspace is not None:
         return workspace

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+
+from curation.review.agreement import agreement, cohen_kappa
+
+
+def test_kappa_matches_a_hand_computed_value():
+    # 10 items, 7 agreements; rater a says x 5 times, rater b 6 times:
+    # p_o = 0.7, p_e = 0.5*0.6 + 0.5*0.4 = 0.5, kappa = 0.4
+    a = list("xxxxxyyyyy")
+    b = list("xxxxyxxyyy")
+    assert sum(p == q for p, q in zip(a, b, strict=True)) == 7
+    assert cohen_kappa(a, b) == pytest.approx(0.4)
+
+
+def test_kappa_is_one_for_perfect_and_undefined_for_one_label():
+    assert cohen_kappa(["x", "y"], ["x", "y"]) == pytest.approx(1.0)
+    assert cohen_kappa(["x", "x"], ["x", "x"]) is None
+
+
+def test_summary_over_several_reviewers():
+    votes = {
+        1: {"alice": "chosen", "bob": "chosen", "carol": "tie"},
+        2: {"alice": "invalid", "bob": "chosen"},
+        3: {"alice": "chosen"},  # one answer: no comparison
+    }
+    summary = agreement(votes)
+    assert summary["items_with_several_answers"] == 2
+    assert summary["reviewers"] == ["alice", "bob", "carol"]
+    pairs = {tuple(p["reviewers"]): p for p in summary["pairs"]}
+    assert pairs[("alice", "bob")]["items"] == 2 and pairs[("alice", "bob")]["percent_agreement"] == 50.0
+    assert pairs[("alice", "carol")]["percent_agreement"] == 0.0
+    # 1 agreement in 4 comparisons
+    assert summary["percent_agreement"] == 25.0
+
+
+def test_no_overlap_gives_no_numbers():
+    summary = agreement({1: {"alice": "chosen"}, 2: {"bob": "tie"}})
+    assert summary["percent_agreement"] is None and summary["cohen_kappa"] is None
