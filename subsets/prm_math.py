@@ -54,7 +54,8 @@ REPO = "openai/prm800k"
 # 446564 bytes, whose bytes the local mirror holds). The repository's only later commit
 # (7ecc7947, README citation) does not touch the data.
 REVISION = "00811d6de065642a6967b9017d4cee59550c0ef4"
-CITATION = "lightman2023lets"
+CITATION = "lightman2023verify"  # PRM800K ("Let's Verify Step by Step")
+MATH_CITATION = "hendrycks2021math"  # the problems and reference solutions are MATH's
 PUBLISHED_SIZE = 447
 CHOSEN_MODEL = "human"
 REJECTED_MODEL = "GPT-4"
@@ -79,7 +80,7 @@ MATH_TEST = SourceFile(
     path="prm800k/math_splits/test.jsonl",
     sha256="35dc41080a3680858b27fa7e0533d2d547825316fc5dafe5d316f4ccc5a06132",
     license="MIT",
-    citation=CITATION,
+    citation=MATH_CITATION,
     mirror_path="prm800k/math_splits/test.jsonl",
     size=446564,
 )

@@ -1,15 +1,19 @@
 import dataclasses
+import http.server
 import json
+import shutil
+import threading
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from curation.build import run_build
-from curation.errors import SourceMissingError, SourceRowError
+from curation.errors import SourceHashError, SourceMissingError, SourceRowError
 from curation.pipeline import BuildContext, BuildOptions, run_steps
-from curation.sources import sha256_file
+from curation.sources import SourceFile, fetch, resolve, sha256_file
 from subsets import prm_math
 from subsets.registry import get
 
@@ -254,3 +258,56 @@ def test_build_folder_from_fixtures_passes_the_schema(fixture_mirror, tmp_path):
     assert (summary["built"], summary["expected"], summary["weight"]) == (4, 447, 984)
     assert summary["dropped_by_step"]["verify:math"] == 3
     assert (tmp_path / "out" / "data" / "math-prm.parquet").is_file()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def lfs_host(tmp_path, monkeypatch):
+    """A local stand-in for media.githubusercontent.com with GitHub's LFS media path layout."""
+    revision_dir = tmp_path / "www" / "media" / prm_math.REPO / prm_math.REVISION
+    for src, fixture in (
+        (prm_math.PHASE2_TEST, PHASE2_FIXTURE),
+        (prm_math.MATH_TEST, MATH_FIXTURE),
+    ):
+        (revision_dir / src.path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(fixture, revision_dir / src.path)
+    handler = partial(_Quiet, directory=str(tmp_path / "www"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    real_url = SourceFile.url.fget
+    host = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setattr(
+        SourceFile,
+        "url",
+        property(lambda s: real_url(s).replace("https://media.githubusercontent.com", host)),
+    )
+    monkeypatch.delenv("RBKIT_SOURCES", raising=False)
+    yield revision_dir
+    server.shutdown()
+
+
+def test_fetch_downloads_the_lfs_objects_into_the_cache_and_the_builder_reads_them(lfs_host):
+    phase2, math = fixture_sources()
+    path = fetch(phase2)
+    assert path.read_bytes() == PHASE2_FIXTURE.read_bytes()
+    assert resolve(phase2) == path  # no mirror set: the verified cache copy is used
+    fetch(math)
+    ctx = BuildContext(subset=prm_math.SUBSET, options=BuildOptions())
+    items = list(prm_math.candidates(phase2, math, ctx))
+    assert sum(1 for r in items if not hasattr(r, "location")) == 11
+
+
+def test_fetch_refuses_an_lfs_pointer_served_instead_of_the_object(lfs_host):
+    pointer = (
+        "version https://git-lfs.github.com/spec/v1\n"
+        f"oid sha256:{prm_math.PHASE2_TEST.sha256}\nsize {prm_math.PHASE2_TEST.size}\n"
+    )
+    (lfs_host / prm_math.PHASE2_TEST.path).write_text(pointer)
+    with pytest.raises(SourceHashError, match=prm_math.PHASE2_TEST.sha256):
+        fetch(prm_math.PHASE2_TEST)
+    with pytest.raises(SourceMissingError):
+        resolve(prm_math.PHASE2_TEST)  # nothing was cached
