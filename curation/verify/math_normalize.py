@@ -120,8 +120,13 @@ def _collapse_spaces(s: str) -> str:
     return re.sub(r"(?<![A-Za-z]) | (?![A-Za-z])", "", s)
 
 
+MAX_INPUT_CHARS = 2000  # longer "answers" are runaway text; some patterns here are quadratic
+
+
 def clean(answer: str) -> Cleaned:
     """Canonicalise an extracted answer's spelling; see the module docstring for what goes."""
+    if len(answer) > MAX_INPUT_CHARS:  # not an answer: only collapse whitespace (linear)
+        return Cleaned(" ".join(answer.split()))
     s = strip_delimiters(answer)
     for char, repl in _UNICODE.items():
         s = s.replace(char, repl)

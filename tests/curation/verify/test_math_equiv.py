@@ -153,3 +153,8 @@ def test_same_value_skips_sample_points_at_poles():
     assert a != b  # not structurally equal, so the sample points decide
     assert same_value(a, b) == (True, "samples")
     assert same_value(a, b + 1) == (False, "samples")
+
+
+def test_runaway_answers_are_unequal_without_parsing():
+    outcome = equivalent("1 + " * 5000, "1")
+    assert (outcome.verdict, outcome.note) == ("unequal", "answer too long to parse")

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from curation.verify.math_normalize import clean
@@ -132,3 +134,10 @@ def test_parse_shape(text, shape):
 def test_parse_shape_rejects_unbalanced_brackets():
     with pytest.raises(ShapeError):
         parse_shape("(1,2")
+
+
+def test_clean_is_fast_on_runaway_input():
+    started = time.perf_counter()
+    for junk in ("1" + " " * 200_000 + "cm x", "(" * 100_000, "\\frac" * 50_000):
+        clean(junk)
+    assert time.perf_counter() - started < 1.0
