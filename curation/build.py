@@ -32,7 +32,7 @@ from curation.errors import SchemaViolationError, SourceMissingError
 from curation.gates import GateConfig, gate_hook
 from curation.pipeline import BuildContext, BuildOptions, Step, SubsetOutcome, run_steps
 from curation.rows import DroppedRow, TrioRow
-from curation.sources import SourceFile, resolve
+from curation.sources import SourceFile, resolve, sha256_file
 from curation.trio_io import DIR_MODE, read_rows, to_table, write_jsonl, write_parquet, write_text
 from curation.validate import Violation, validate_records
 from subsets.registry import SubsetSpec
@@ -90,12 +90,25 @@ def check_sources(specs: Sequence[SubsetSpec]) -> tuple[list[SubsetSpec], list[M
 
 
 def source_record(src: SourceFile) -> dict[str, Any]:
+    """What build.json says of a source: its pin, and the sha256 of the bytes actually read.
+
+    Files pinned only by a git blob id or by their builder's content check get the sha256 of
+    the local copy, so every build names the exact bytes it used.
+    """
+    sha256 = src.sha256
+    if not sha256:
+        try:
+            sha256 = sha256_file(resolve(src))
+        except SourceMissingError:
+            sha256 = None
     return {
         "kind": src.kind,
         "repo": src.repo,
         "revision": src.revision,
         "path": src.path,
-        "sha256": src.sha256,
+        "sha256": sha256,
+        "git_sha1": src.git_sha1,
+        "pinned_by": src.pinned_by,
         "license": src.license,
         "citation": src.citation,
         "size": src.size,

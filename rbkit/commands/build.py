@@ -18,7 +18,7 @@ def build(
     selectors: list[str] = typer.Argument(None, help="Subsets, sections (chat, chat-hard, safety, reasoning, prior-sets), sources (llmbar, ...), 'core' or 'all' (default)."),
     out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder (replaced atomically when the build succeeds)."),
     keep_going: bool = typer.Option(False, "--keep-going", help="Send malformed source rows to dropped.jsonl instead of stopping."),
-    allow_missing: bool = typer.Option(False, "--allow-missing", help="Build what the available sources allow; record subsets whose sources are missing."),
+    allow_missing: bool = typer.Option(False, "--allow-missing", help="Exit 0 when some selected subsets have missing sources (they are always listed; the others are built either way)."),
     skip_verify: bool = typer.Option(False, "--skip-verify", help="Skip verifiers that need language toolchains."),
     seed: int = typer.Option(0, help="Base seed for selections (per-subset seeds derive from it)."),
     target_size: int | None = typer.Option(None, "--target-size", help="Select this many rows per subset instead of the published size."),
@@ -30,7 +30,7 @@ def build(
     gate_threshold: float = typer.Option(0.9, "--gate-threshold", help="Ruler accuracy above which the gate warns or fails."),
 ) -> None:
     """Run builders, filters, verifiers and the schema check; write parquet, build.json and dropped.jsonl."""
-    from curation.build import run_build
+    from curation.build import check_sources, run_build
     from curation.gates import GateConfig
     from curation.pipeline import BuildOptions
     from subsets.registry import select
@@ -70,9 +70,19 @@ def build(
                 current[subset] = 1
             progress.update(overall, description=f"{subset}: {stage}")
 
-        result = run_build(specs, out, options, allow_missing=allow_missing, progress=on_progress, gate=gate_config)
+        # Subsets whose sources are missing never block the others; if nothing at all can be
+        # built, run_build raises before writing, so a previous output is never emptied.
+        ready, _ = check_sources(specs)
+        result = run_build(specs, out, options, allow_missing=bool(ready), progress=on_progress, gate=gate_config)
         progress.update(overall, completed=len(specs), description="done")
     print_summary(result, console)
+    if result.missing and not allow_missing:
+        names = ", ".join(m.subset for m in result.missing)
+        console.print(
+            f"[bold red]error:[/] not built, sources missing: {names} (files listed above). "
+            "Fetch them with `rbkit sources fetch`, or pass --allow-missing to accept a partial build."
+        )
+        raise typer.Exit(3)
 
 
 def print_summary(result, console: Console) -> None:

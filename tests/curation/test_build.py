@@ -133,3 +133,10 @@ def test_build_folder_loads_with_datasets_per_subset_and_as_filtered(demo_mirror
     assert one.column_names[:7] == ["prompt", "chosen", "chosen_model", "rejected", "rejected_model", "subset", "id"]
     assert len(one) == 3
     assert len(datasets.load_dataset(str(out), split="filtered")) == 3
+
+
+def test_build_json_sources_match_the_sources_schema(demo_mirror, tmp_path):
+    import schemas
+
+    result = run_build([fixture_spec("dataset.json")], tmp_path / "out", BuildOptions())
+    assert list(schemas.validator("sources").iter_errors(result.manifest["sources"])) == []
