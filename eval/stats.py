@@ -37,6 +37,8 @@ def resample_indices(n: int, resamples: int, rng: np.random.Generator) -> list[n
 def bootstrap_means(values: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
     """Means of `resamples` bootstrap resamples of `values` (shape (resamples,))."""
     values = np.asarray(values, dtype=np.float64)
+    if resamples == 0:
+        return np.empty(0)
     if values.size == 0:
         return np.full(resamples, np.nan)
     return np.concatenate([values[idx].mean(axis=1) for idx in resample_indices(values.size, resamples, rng)])
@@ -64,6 +66,8 @@ def weighted_samples(samples: dict[str, np.ndarray], weights: dict[str, float]) 
 def bootstrap_ties(table: TiesTable, resamples: int, rng: np.random.Generator) -> np.ndarray:
     """Ties scores over prompts resampled with replacement."""
     n = len(table.pids)
+    if resamples == 0:
+        return np.empty(0)
     if n == 0:
         return np.full(resamples, np.nan)
     out = []
@@ -101,6 +105,8 @@ def paired_resample_means(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bootstrap means of A and B over the same resampled pair indices."""
     a_arr, b_arr = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if resamples == 0:
+        return np.empty(0), np.empty(0)
     if a_arr.size == 0:
         nan = np.full(resamples, np.nan)
         return nan, nan

@@ -1,0 +1,54 @@
+"""Bootstrap CIs are seeded and sane; paired tests give the textbook numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eval.aggregate import RowScore, aggregate
+from eval.sections import SubsetInfo
+from eval.stats import bootstrap_means, mcnemar_exact, paired_bootstrap_p, percentile_ci, seeded_rng
+
+
+def test_bootstrap_is_reproducible_from_seed_and_name():
+    values = np.array([1.0] * 30 + [0.0] * 10)
+    a = bootstrap_means(values, 500, seeded_rng(0, "llmbar-natural"))
+    b = bootstrap_means(values, 500, seeded_rng(0, "llmbar-natural"))
+    c = bootstrap_means(values, 500, seeded_rng(1, "llmbar-natural"))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_ci_brackets_the_mean_and_shrinks_with_n():
+    small = np.array([1.0, 0.0] * 20)
+    large = np.array([1.0, 0.0] * 2000)
+    lo_s, hi_s = percentile_ci(bootstrap_means(small, 2000, seeded_rng(0, "s")))
+    lo_l, hi_l = percentile_ci(bootstrap_means(large, 2000, seeded_rng(0, "l")))
+    assert lo_s < 0.5 < hi_s and lo_l < 0.5 < hi_l
+    assert (hi_l - lo_l) < (hi_s - lo_s) / 5
+    # binomial standard error for n=40 is 0.079: a 95% interval spans about 0.31
+    assert hi_s - lo_s == pytest.approx(0.31, abs=0.06)
+
+
+def test_mcnemar_exact_values():
+    assert mcnemar_exact(0, 0) == 1.0
+    assert mcnemar_exact(0, 5) == pytest.approx(2 / 32)
+    assert mcnemar_exact(5, 5) == 1.0
+    assert mcnemar_exact(1, 9) == pytest.approx(2 * 11 / 1024)
+
+
+def test_paired_bootstrap_p_detects_a_consistent_difference():
+    assert paired_bootstrap_p(np.full(100, 0.1)) == 0.0
+    assert paired_bootstrap_p(np.array([-1.0, 1.0] * 50)) == 1.0
+
+
+def test_aggregate_gives_subset_section_and_overall_cis_that_contain_the_estimate():
+    rows = [RowScore(str(i), s, (1.0, 0.0) if i % 3 else (0.0, 1.0), 1, float(i % 3 != 0), False, False)
+            for s in ("llmbar-natural", "alpacaeval-easy") for i in range(60)]
+    infos = {"llmbar-natural": SubsetInfo("Chat Hard", None, "t"), "alpacaeval-easy": SubsetInfo("Chat", None, "t")}
+    blocks = aggregate(rows, infos, best_of_n=False, resamples=300, seed=0)
+    sub = blocks["subsets"]["llmbar-natural"]
+    assert sub["accuracy"] == pytest.approx(40 / 60) and sub["n"] == 60
+    assert sub["ci95"][0] < sub["accuracy"] < sub["ci95"][1]
+    ov = blocks["overall"]["mean_4_sections"]
+    assert ov["ci95"][0] < ov["value"] < ov["ci95"][1]
+    assert not ov["complete"] and ov["missing"] == ["Safety", "Reasoning"]
