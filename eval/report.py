@@ -7,6 +7,16 @@ from typing import Any
 from rich.console import Console, Group
 from rich.table import Table
 
+from eval.scoring import CONVENTIONS
+from eval.sections import CORE_SECTIONS, PRIOR_SETS
+
+SECTION_ORDER = (*CORE_SECTIONS, PRIOR_SETS)
+OVERALL_ORDER = (*(c.name for c in CONVENTIONS), "rb2_mean_6_subsets")
+
+
+def ordered(block: dict[str, Any], order: tuple[str, ...]) -> list[tuple[str, Any]]:
+    return sorted(block.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0]))
+
 
 def pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}"
@@ -31,8 +41,9 @@ def results_tables(res: dict[str, Any]) -> Group:
                     f"dtype {res['dtype']} · ties {res['config']['ties']}")
     for col, just in (("section", "left"), ("subset", "left"), ("n", "right"), ("score", "right"),
                       ("95% CI", "right"), ("ties", "right"), ("trunc.", "right")):
-        subsets.add_column(col, justify=just)  # type: ignore[arg-type]
-    order = sorted(res["subsets"].items(), key=lambda kv: (kv[1]["section"] or "~", kv[0]))
+        subsets.add_column(col, justify=just, no_wrap=col != "section")  # type: ignore[arg-type]
+    rank = {name: i for i, name in enumerate(SECTION_ORDER)}
+    order = sorted(res["subsets"].items(), key=lambda kv: (rank.get(kv[1]["section"], len(rank)), kv[0]))
     for name, s in order:
         subsets.add_row(s["section"] or "—", name, str(s["n"]), pct(s["accuracy"]), ci(s["ci95"]),
                         str(s["ties"]), str(s["truncated"]))
@@ -41,14 +52,16 @@ def results_tables(res: dict[str, Any]) -> Group:
         sec = Table(title="sections")
         for col in ("section", "score", "95% CI", "complete", "missing"):
             sec.add_column(col)
-        for name, s in res["sections"].items():
+        for name, s in ordered(res["sections"], SECTION_ORDER):
             sec.add_row(name, pct(s["score"]), ci(s["ci95"]), "yes" if s["complete"] else "no",
                         ", ".join(s["missing"]) or "—")
         parts.append(sec)
     ov = Table(title="overall")
-    for col in ("convention", "value", "95% CI", "complete", "definition"):
-        ov.add_column(col)
-    for name, o in res["overall"].items():
+    ov.add_column("convention", no_wrap=True)
+    for col in ("value", "95% CI", "complete"):
+        ov.add_column(col, no_wrap=True)
+    ov.add_column("definition", ratio=1)
+    for name, o in ordered(res["overall"], OVERALL_ORDER):
         ov.add_row(name, pct(o["value"]), ci(o["ci95"]), "yes" if o["complete"] else "no", o["definition"])
     parts.append(ov)
     run = res["run"]
@@ -71,13 +84,13 @@ def comparison_tables(cmp: dict[str, Any]) -> Group:
         head.add_row(name, str(s["n"]), pct(s["a"]), pct(s["b"]), signed(s["delta"]), ci(s["ci95"]),
                      pval(s["p_bootstrap"]), str(s["a_only"]), str(s["b_only"]), pval(s["p_mcnemar"]))
     parts: list[Any] = [head]
-    for title, block in (("sections", cmp["sections"]), ("overall", cmp["overall"])):
+    for title, block, order in (("sections", cmp["sections"], SECTION_ORDER), ("overall", cmp["overall"], OVERALL_ORDER)):
         if not block:
             continue
         t = Table(title=title)
         for col in ("name", "A", "B", "A−B", "95% CI", "p (boot)"):
-            t.add_column(col)
-        for name, s in block.items():
+            t.add_column(col, no_wrap=True)
+        for name, s in ordered(block, order):
             t.add_row(name, pct(s["a"]), pct(s["b"]), signed(s["delta"]), ci(s["ci95"]), pval(s["p_bootstrap"]))
         parts.append(t)
     if cmp["only_in_a"] or cmp["only_in_b"]:
