@@ -235,10 +235,10 @@ class LocalArgilla:
             folder.mkdir(parents=True, exist_ok=True)
         os.chmod(self.home, 0o700)
 
-        pids: dict[str, int] = {}
+        children: dict[str, subprocess.Popen[bytes]] = {}
         try:
             progress("starting redis")
-            pids["redis"] = self._spawn(
+            children["redis"] = self._spawn(
                 "redis",
                 [
                     redis, "--port", "0", "--unixsocket", str(self.redis_socket), "--unixsocketperm", "700",
@@ -248,24 +248,24 @@ class LocalArgilla:
                     "--proc-title-template", "{title} {unixsocket}",
                 ],
             )
-            self._wait_for_redis(pids["redis"], deadline=time.monotonic() + 30)
+            self._wait_for_redis(children["redis"], deadline=time.monotonic() + 30)
             self._migrate(python, progress)
             self._ensure_owner(python, progress)
             progress("starting argilla-server")
-            pids["server"] = self._spawn(
+            children["server"] = self._spawn(
                 "server",
                 [str(python), str(LAUNCHER), "start", "--host", self.host, "--port", str(self.port), "--no-access-log"],
             )
-            pids["worker"] = self._spawn("worker", [str(python), str(LAUNCHER), "worker", "--num-workers", "1"])
-            self._wait_healthy(pids, deadline=time.monotonic() + timeout)
+            children["worker"] = self._spawn("worker", [str(python), str(LAUNCHER), "worker", "--num-workers", "1"])
+            self._wait_healthy(children, deadline=time.monotonic() + timeout)
         except BaseException:
-            self._terminate(pids)
+            _end_children(children)
             raise
-        state = ServerState(self.url, self.host, self.port, pids, str(self.home))
+        state = ServerState(self.url, self.host, self.port, {n: c.pid for n, c in children.items()}, str(self.home))
         _write_private(self.state_file, json.dumps(asdict(state), indent=2, sort_keys=True) + "\n", 0o644)
         return state
 
-    def _spawn(self, name: str, command: list[str]) -> int:
+    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (handed to the child)
         try:
             process = subprocess.Popen(
@@ -279,11 +279,11 @@ class LocalArgilla:
             )
         finally:
             log.close()
-        return process.pid
+        return process
 
-    def _wait_for_redis(self, pid: int, deadline: float) -> None:
+    def _wait_for_redis(self, child: subprocess.Popen[bytes], deadline: float) -> None:
         while time.monotonic() < deadline:
-            if not _alive(pid, str(self.redis_socket)):
+            if child.poll() is not None:
                 raise ServerSetupError(f"redis-server exited at start:\n{_tail(self.logs / 'redis.log')}")
             try:
                 with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
@@ -350,11 +350,10 @@ class LocalArgilla:
             )
         _write_private(self.credentials_file, json.dumps(asdict(creds), indent=2, sort_keys=True) + "\n")
 
-    def _wait_healthy(self, pids: dict[str, int], deadline: float) -> None:
-        markers = self._markers()
+    def _wait_healthy(self, children: dict[str, subprocess.Popen[bytes]], deadline: float) -> None:
         while time.monotonic() < deadline:
-            for name, pid in pids.items():
-                if not _alive(pid, markers[name]):
+            for name, child in children.items():
+                if child.poll() is not None:
                     raise ServerSetupError(f"{name} exited at start:\n{_tail(self.logs / f'{name}.log')}")
             if self.healthy():
                 return
@@ -408,6 +407,21 @@ class LocalArgilla:
             "api_key": creds.api_key if creds else None,
             "workspace": creds.workspace if creds else None,
         }
+
+
+def _end_children(children: dict[str, subprocess.Popen[bytes]], timeout: float = 30.0) -> None:
+    """Undo a failed start: end the process groups of the children we hold, newest first."""
+    for child in reversed(list(children.values())):
+        if child.poll() is not None:
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGTERM)
+        try:
+            child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
 
 
 def _reap(pid: int) -> None:

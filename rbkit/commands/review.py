@@ -74,13 +74,16 @@ def push(
             progress=lambda message: status.update(message),
         )
     table = Table(title=f"pushed to {target.api_url} (workspace {report.workspace})")
-    for column in ("subset", "records", "annotate at"):
+    for column in ("subset", "records", "note"):
         table.add_column(column, justify="right" if column == "records" else "left")
     for name, count in report.pushed.items():
-        table.add_row(name + (" (new)" if name in report.created else ""), str(count), report.urls[name])
+        table.add_row(name, str(count), "new dataset" if name in report.created else "updated")
     for name, why in report.skipped.items():
         table.add_row(name, "0", why)
-    Console().print(table)
+    out = Console()
+    out.print(table)
+    for name, url in report.urls.items():
+        out.print(f"annotate {name}: {url}", soft_wrap=True, highlight=False)
 
 
 @review_app.command("pull")

@@ -63,10 +63,13 @@ def test_a_curator_labels_a_pair_in_the_ui_and_pull_applies_it(live_argilla: Liv
     search = driver.find_element(By.CSS_SELECTOR, "input[type=text]")
     driver.execute_script("arguments[0].focus()", search)
     search.send_keys("Australia", Keys.ENTER)  # answered by rbkit's search engine
-    wait.until(lambda d: "Sydney is the capital of Australia." in d.page_source and "1 of 1" in d.page_source)
+    shown = lambda d: d.find_element(By.TAG_NAME, "body").text  # noqa: E731 (rendered text, not markup)
+    wait.until(lambda d: "Sydney is the capital of Australia." in shown(d) and "of 1\n" in shown(d))
 
     driver.find_element(By.CSS_SELECTOR, "label[for=label_rejected]").click()
-    driver.find_element(By.CSS_SELECTOR, "textarea").send_keys("Canberra is the capital")
+    comment = driver.find_element(By.CSS_SELECTOR, "[aria-label='Question: comment'] [contenteditable=true]")
+    comment.click()
+    comment.send_keys("Canberra is the capital")
     submit = wait.until(ec.element_to_be_clickable((By.XPATH, "//button[@type='submit'][contains(., 'Submit')]")))
     submit.click()
 

@@ -26,7 +26,8 @@ def test_push_then_pull_from_the_command_line(live_argilla: Live, build_dir: Pat
     env = {"ARGILLA_API_URL": live_argilla.url, "ARGILLA_API_KEY": live_argilla.owner_key}
     pushed = rbkit("review", "push", str(build_dir), "--subset", "xstest-should-refuse", "--workspace", ws, **env)
     assert pushed.returncode == 0, pushed.stderr
-    assert "xstest-should-refuse (new)" in pushed.stdout and "annotation-mode" in pushed.stdout
+    assert "new dataset" in pushed.stdout
+    assert f"annotate xstest-should-refuse: {live_argilla.url}/dataset/" in pushed.stdout
     assert "Sending records" not in pushed.stderr  # the SDK's own progress bars stay quiet
 
     neighbour = by_text(fixture_rows(), "neighbour")

@@ -91,7 +91,7 @@ def test_progress_and_metadata_metrics(pushed):
     dataset = live.dataset_id(ws, "llmbar-natural")
     progress = live._http("GET", f"/api/v1/datasets/{dataset}/progress")
     assert (progress["total"], progress["completed"], progress["pending"]) == (4, 1, 3)
-    properties = {p["name"]: p["id"] for p in live._http("GET", f"/api/v1/datasets/{dataset}/metadata-properties")["items"]}
+    properties = {p["name"]: p["id"] for p in live._http("GET", f"/api/v1/me/datasets/{dataset}/metadata-properties")["items"]}
     longer = live._http("GET", f"/api/v1/metadata-properties/{properties['longer_side']}/metrics")
     rows = [r for r in fixture_rows() if r.subset == "llmbar-natural"]
     assert longer["total"] == 4 and sum(v["count"] for v in longer["values"]) == 4
