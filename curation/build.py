@@ -228,10 +228,13 @@ def run_build(
         )
     by_name = {s.name: s for s in specs}
     outcomes = [build_subset(spec, options, post_steps=post_steps, progress=progress) for spec in ready]
+    # Run-dependent step facts (ctx.report["runtime"]: seconds, cache hits) go to timings.json.
+    runtime = {o.subset: o.report.pop("runtime") for o in outcomes if "runtime" in o.report}
     manifest = make_manifest(by_name, outcomes, missing, options)
     timings = {
         "total_seconds": round(time.perf_counter() - started, 3),
         "subsets": {o.subset: {k: round(v, 3) for k, v in o.seconds.items()} for o in outcomes},
+        "runtime": runtime,
     }
     result = BuildResult(out, outcomes, by_name, missing, manifest, timings)
     for hook in (gate_hook(gate or GateConfig()), cross_subset_hook(), *finalize):  # may add to the manifest
