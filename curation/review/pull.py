@@ -18,24 +18,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from curation.build import BuildFolder
 from curation.review.agreement import agreement
 from curation.review.buildio import REVIEW_DIR, load, pick_subsets, rewrite
-from curation.review.connection import (
-    ReviewError,
-    ReviewServerError,
-    ReviewTarget,
-    check,
-    require_role,
-)
+from curation.review.connection import ReviewTarget, check, require_role
 from curation.review.dataset import COMMENT_QUESTION, LABEL_QUESTION
 from curation.review.decisions import (
     DECISIONS_FILE,
@@ -46,10 +38,10 @@ from curation.review.decisions import (
     write_decisions,
 )
 from curation.review.pairs import LABELS, original
+from curation.review.rest import ArgillaReader
 from curation.rows import Review, TrioRow
 from curation.trio_io import write_text
 
-PAGE = 1000
 AGREEMENT_FILE = "agreement.json"
 
 
@@ -88,51 +80,6 @@ class PullReport:
 
 
 # --- reading Argilla -------------------------------------------------------------------------
-
-
-class ArgillaReader:
-    """The few REST reads pull needs, with errors that say what failed."""
-
-    def __init__(self, target: ReviewTarget, client: httpx.Client | None = None):
-        self.target = target
-        self.http = client or httpx.Client(base_url=target.api_url, headers=target.headers(), timeout=60)
-
-    def _get(self, path: str, **params: Any) -> Any:
-        try:
-            response = self.http.get(path, params=params)
-        except httpx.TransportError as exc:
-            raise ReviewServerError(f"Argilla at {self.target.api_url} stopped answering ({path}): {exc}") from exc
-        if response.status_code == 403:
-            raise ReviewError(f"Argilla at {self.target.api_url} refused {path} (HTTP 403): pull needs an owner or admin key")
-        if response.status_code != 200:
-            raise ReviewServerError(f"Argilla at {self.target.api_url}: GET {path} -> HTTP {response.status_code}: {response.text[:300]}")
-        return response.json()
-
-    def workspace_id(self, name: str) -> str | None:
-        for ws in self._get("/api/v1/me/workspaces")["items"]:
-            if ws["name"] == name:
-                return str(ws["id"])
-        return None
-
-    def datasets(self, workspace_id: str) -> dict[str, str]:
-        items = self._get("/api/v1/me/datasets", workspace_id=workspace_id)["items"]
-        return {d["name"]: str(d["id"]) for d in items if str(d.get("workspace_id")) == workspace_id}
-
-    def usernames(self) -> dict[str, str]:
-        try:
-            return {str(u["id"]): u["username"] for u in self._get("/api/v1/users")["items"]}
-        except ReviewError:  # admins may not list users: fall back to ids
-            return {}
-
-    def records(self, dataset_id: str) -> Iterator[dict[str, Any]]:
-        offset = 0
-        while True:
-            page = self._get(f"/api/v1/datasets/{dataset_id}/records", include="responses", offset=offset, limit=PAGE)
-            items = page["items"]
-            yield from items
-            offset += len(items)
-            if not items or offset >= page["total"]:
-                return
 
 
 def _utc(stamp: str) -> str:

@@ -29,7 +29,8 @@ from curation.review.connection import (
     sdk_client,
 )
 from curation.review.dataset import AuditStat, check_compatible, guidelines, settings, to_record
-from curation.review.pairs import flagged, original
+from curation.review.pairs import content_sha256, flagged, original
+from curation.review.rest import ArgillaReader
 from curation.rows import TrioRow
 
 ONLY_CHOICES = ("unreviewed", "flagged", "all")
@@ -43,6 +44,9 @@ class PushReport:
     created: list[str] = field(default_factory=list)  # datasets created by this push
     skipped: dict[str, str] = field(default_factory=dict)  # subset -> why nothing was sent
     urls: dict[str, str] = field(default_factory=dict)  # subset -> annotation page
+    # subset -> pairs left as they were: answered in Argilla, but their text has changed since,
+    # so updating the record would attach the old answers to new text (pull reports them stale)
+    conflicts: dict[str, list[int]] = field(default_factory=dict)
 
 
 def select_rows(
@@ -125,6 +129,7 @@ def _send(
             if dataset.settings.guidelines != wanted:
                 dataset.settings.guidelines = wanted
                 dataset.update()
+            rows = _without_conflicts(rows, ArgillaReader(target).records(str(dataset.id)), name, report)
         records = [to_record(row, info, audit.get(row.id)) for row in rows]
         for start in range(0, len(records), BATCH):
             progress(f"{name}: sending {start + 1}-{min(start + BATCH, len(records))} of {len(records)}")
@@ -132,6 +137,26 @@ def _send(
             dataset.records.log(chunk, batch_size=len(chunk))
         report.pushed[name] = len(records)
         report.urls[name] = f"{target.api_url}/dataset/{dataset.id}/annotation-mode"
+
+
+def _without_conflicts(
+    rows: list[TrioRow], existing: Iterable[Mapping[str, Any]], subset: str, report: PushReport
+) -> list[TrioRow]:
+    answered = {
+        str(record.get("external_id")): str((record.get("metadata") or {}).get("content_sha256"))
+        for record in existing
+        if record.get("responses")
+    }
+    keep, conflicts = [], []
+    for row in rows:
+        seen = answered.get(str(row.id))
+        if seen is not None and seen != content_sha256(row):
+            conflicts.append(row.id)
+        else:
+            keep.append(row)
+    if conflicts:
+        report.conflicts[subset] = conflicts
+    return keep
 
 
 def _workspace(client: Any, target: ReviewTarget) -> Any:

@@ -84,6 +84,11 @@ def push(
     out.print(table)
     for name, url in report.urls.items():
         out.print(f"annotate {name}: {url}", soft_wrap=True, highlight=False)
+    for name, ids in report.conflicts.items():
+        out.print(
+            f"[yellow]{name}: {len(ids)} answered pair(s) changed since they were answered and were left "
+            f"as they are in Argilla (pull reports them stale): {ids[:10]}[/]"
+        )
 
 
 @review_app.command("pull")

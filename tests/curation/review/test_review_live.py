@@ -249,3 +249,32 @@ def test_an_annotator_key_cannot_push(live_argilla: Live, build_dir: Path):
     bob = live_argilla.reviewer("bob", ws)
     with pytest.raises(ReviewAuthError, match="role 'annotator'"):
         push(build_dir, live_argilla.target(ws, key=bob.api_key))
+
+
+def test_text_changed_after_an_answer_is_neither_overwritten_nor_applied(live_argilla: Live, build_dir: Path):
+    import dataclasses
+
+    from curation.build import read_build, write_build
+
+    ws = live_argilla.workspace()
+    target = live_argilla.target(ws)
+    push(build_dir, target, subsets=["llmbar-natural"])
+    colour = by_text(fixture_rows(), "primary colour")
+    live_argilla.reviewer("alice", ws).answer("llmbar-natural", colour.id, "tie", "both are primary")
+
+    folder = read_build(build_dir)  # a rebuild changed this pair's text after the answer
+    folder.rows["llmbar-natural"] = [
+        dataclasses.replace(r, rejected="Green.") if r.id == colour.id else r for r in folder.rows["llmbar-natural"]
+    ]
+    sections = {n: f["section"] for n, f in folder.manifest["subsets"].items()}
+    write_build(build_dir, folder.rows, folder.dropped, folder.manifest, None, sections)
+
+    report = push(build_dir, target, subsets=["llmbar-natural"], only="all")
+    assert report.conflicts == {"llmbar-natural": [colour.id]} and report.pushed == {"llmbar-natural": 3}
+    record = {r["external_id"]: r for r in live_argilla.records(ws, "llmbar-natural")}[str(colour.id)]
+    assert record["fields"]["rejected"] == "Blue."
+
+    pulled = pull(build_dir, target)
+    assert pulled.subsets["llmbar-natural"].stale == [colour.id]
+    row = {r.id: r for r in rows_of(build_dir, "llmbar-natural")}[colour.id]
+    assert row.rejected == "Green." and row.provenance.review.status == "unreviewed"
