@@ -226,6 +226,10 @@ def run_build(
             f"cannot build {names}: source files are missing (nothing was written).\n\n{details}\n\n"
             "Fetch them, or pass --allow-missing to build the other subsets and record these as missing."
         )
+    if options.review_dir is not None:  # pulled review decisions apply last (curation.review)
+        from curation.review.decisions import ReviewDecisionsStep
+
+        post_steps = [*post_steps, ReviewDecisionsStep.from_path(options.review_dir)]
     by_name = {s.name: s for s in specs}
     outcomes = [build_subset(spec, options, post_steps=post_steps, progress=progress) for spec in ready]
     # Run-dependent step facts (ctx.report["runtime"]: seconds, cache hits) go to timings.json.
