@@ -34,14 +34,16 @@ def read_scores(results_dir: Path) -> dict[int, float]:
     ids = table.column("id").to_pylist()
     correct = table.column("correct").to_pylist()
     for row, (pair_id, value) in enumerate(zip(ids, correct, strict=True), start=1):
-        if pair_id is None:
-            raise ReviewError(f"{path}: row {row} id: empty")
+        try:
+            pair_id = int(pair_id)  # rbkit's evaluator stores ids as strings
+        except (TypeError, ValueError):
+            raise ReviewError(f"{path}: row {row} id: {pair_id!r} is not an rbkit pair id") from None
         if value is None:
             continue  # not scored (e.g. skipped by a resumed run): no evidence either way
         value = float(value)
         if not 0.0 <= value <= 1.0:
             raise ReviewError(f"{path}: row {row} correct: {value} is outside [0, 1]")
-        wrong[int(pair_id)] = 1.0 - value
+        wrong[pair_id] = 1.0 - value
     return wrong
 
 

@@ -16,7 +16,7 @@ def write_scores(folder: Path, correct: dict[int, object]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     table = pa.table(
         {
-            "id": pa.array(list(correct), pa.int64()),
+            "id": pa.array([str(i) for i in correct], pa.string()),  # as eval/results.py writes it
             "subset": ["llmbar-natural"] * len(correct),
             "score_chosen": [1.0] * len(correct),
             "score_rejected": [0.0] * len(correct),
@@ -63,3 +63,14 @@ def test_audit_selection_sends_worst_pairs_first_whatever_their_review_status(tm
 def test_boolean_correct_column_is_read(tmp_path: Path):
     stats = audit([write_scores(tmp_path / "a", {1: True, 2: False})])
     assert (stats[1].wrong_share, stats[2].wrong_share) == (0.0, 1.0)
+
+
+def test_a_non_numeric_id_is_named(tmp_path: Path):
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    pq.write_table(
+        pa.table({"id": ["x7"], "subset": ["s"], "score_chosen": [1.0], "score_rejected": [0.0], "correct": [1.0]}),
+        folder / "scores.parquet",
+    )
+    with pytest.raises(ReviewError, match=r"scores.parquet: row 1 id: 'x7' is not an rbkit pair id"):
+        audit([folder])
