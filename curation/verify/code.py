@@ -61,7 +61,7 @@ from curation.verify.toolchains import Toolchain
 from curation.verify.verdict_cache import VerdictCache, cache_key, default_cache_dir
 
 # Per language: bump when that language's file assembly, commands or verdict rules change.
-RUNNER_VERSIONS: dict[str, str] = {"python": "1", "js": "1", "java": "1", "cpp": "1", "go": "3", "rust": "1"}
+RUNNER_VERSIONS: dict[str, str] = {"python": "1", "js": "1", "java": "2", "cpp": "1", "go": "4", "rust": "1"}
 LANGUAGES: tuple[str, ...] = ("python", "js", "java", "cpp", "go", "rust")
 VERDICTS: tuple[str, ...] = ("pass", "fail", "compile_error", "timeout")
 DETAIL_TAIL = 1000  # characters of stdout/stderr kept on published rows
@@ -183,8 +183,15 @@ def files_for(c: Candidate) -> dict[str, str]:
     return {"main.rs": f"{c.code}\n{c.tests}"}
 
 
-def stages_for(language: str, tc: Toolchain, rust_flags: Sequence[str] = (), run_limits: Limits = RUN_LIMITS) -> list[Stage]:
+def stages_for(
+    language: str,
+    tc: Toolchain,
+    extra_flags: Sequence[str] = (),
+    run_limits: Limits = RUN_LIMITS,
+) -> list[Stage]:
+    """Commands per language; `extra_flags` are javac's JVM flags or rustc's crate flags."""
     t, run_env, limits = tc.tools, tc.run_env, run_limits
+    javac_flags = rust_flags = list(extra_flags)
     if language == "python":
         py = [t["python"], "-B", "-s"]
         return [
@@ -197,15 +204,14 @@ def stages_for(language: str, tc: Toolchain, rust_flags: Sequence[str] = (), run
             Stage("run", [t["node"], "candidate.js"], True, limits, run_env),
         ]
     if language == "java":
-        jvm = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
         return [
             Stage(
                 "compile",
-                [t["javac"], *(f"-J{o}" for o in jvm), "-encoding", "UTF-8", "-nowarn", "-Xlint:none", "-d", "classes", "Main.java"],
+                [t["javac"], *javac_flags, "-encoding", "UTF-8", "-nowarn", "-Xlint:none", "-d", "classes", "Main.java"],
                 False,
                 COMPILE_LIMITS,
             ),
-            Stage("run", [t["java"], *jvm, "-Xmx512m", "-ea", "-cp", "classes", "Main"], True, limits, run_env),
+            Stage("run", [t["java"], *toolchains.JAVA_FLAGS, "-Xmx512m", "-ea", "-cp", "classes", "Main"], True, limits, run_env),
         ]
     if language == "cpp":
         return [
@@ -215,7 +221,13 @@ def stages_for(language: str, tc: Toolchain, rust_flags: Sequence[str] = (), run
     if language == "go":
         return [
             Stage("prepare", [t["goimports"], "-w", "main.go", "main_test.go"], False, COMPILE_LIMITS, tc.env),
-            Stage("compile", [t["go"], "test", "-c", "-vet=off", "-o", "candidate.test", "."], False, COMPILE_LIMITS, tc.env),
+            Stage(
+                "compile",
+                [t["go"], "test", "-c", "-vet=off", "-ldflags=-s -w", "-o", "candidate.test", "."],
+                False,
+                COMPILE_LIMITS,
+                tc.env,
+            ),
             Stage("run", ["./candidate.test", "-test.count=10"], True, limits, run_env),
         ]
     return [
@@ -277,13 +289,25 @@ class CodeVerifier:
         self.cache = VerdictCache(self.cache_dir, "code") if use_cache else None
         self.run_limits = run_limits
         self._toolchains: dict[str, Toolchain] = {}
-        self._rust_flags: list[str] | None = None
+        self._prepared: dict[str, list[str]] = {}
 
     def toolchain(self, language: str) -> Toolchain:
         """The language's toolchain (raises ToolchainMissingError naming the Debian package)."""
         if language not in self._toolchains:
             self._toolchains[language] = toolchains.find(language, self.cache_dir)
         return self._toolchains[language]
+
+    def _flags(self, language: str) -> list[str]:
+        """Per-toolchain compile flags that need a one-time preparation (cached per verifier)."""
+        if language not in self._prepared:
+            tc = self.toolchain(language)
+            if language == "rust":
+                self._prepared[language] = toolchains.rust_extern_flags(tc)
+            elif language == "java":
+                self._prepared[language] = toolchains.javac_flags(tc)
+            else:
+                self._prepared[language] = []
+        return self._prepared[language]
 
     def key(self, c: Candidate) -> str:
         return cache_key(
@@ -317,8 +341,8 @@ class CodeVerifier:
                 stats.cache_hits += 1
             else:
                 todo[key] = c
-        if any(c.language == "rust" for c in todo.values()):
-            self._rust_flags = toolchains.rust_extern_flags(self.toolchain("rust"))
+        for language in sorted({c.language for c in todo.values()}):
+            self._flags(language)  # build Rust's crates / javac's archive once, before the workers
         done = 0
         if todo:
             with ThreadPoolExecutor(max_workers=min(self.jobs, len(todo))) as pool:
@@ -339,11 +363,7 @@ class CodeVerifier:
     def run_one(self, c: Candidate, key: str = "") -> Verdict:
         """Compile and run one candidate in a fresh sandbox folder (no cache)."""
         tc = self.toolchain(c.language)
-        rust_flags: list[str] = []
-        if c.language == "rust":
-            if self._rust_flags is None:
-                self._rust_flags = toolchains.rust_extern_flags(tc)
-            rust_flags = self._rust_flags
+        flags = self._flags(c.language)
         key = key or self.key(c)
         run_dir = self.sandbox.new_dir()
         started = time.monotonic()
@@ -353,7 +373,7 @@ class CodeVerifier:
             for name, text in files.items():
                 run_dir.write(name, text)
             result: RunResult | None = None
-            for stage in stages_for(c.language, tc, rust_flags, self.run_limits):
+            for stage in stages_for(c.language, tc, flags, self.run_limits):
                 if stage.sandbox_user:
                     self.sandbox.hand_over(run_dir)
                 result = self.sandbox.run(

@@ -124,12 +124,56 @@ def find_js(cache_dir: Path) -> Toolchain:
     return Toolchain("js", {"node": node}, version, run_env={"NODE_PATH": node_path})
 
 
+JAVA_FLAGS = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")  # small, quick-starting JVMs
+
+
 def find_java(cache_dir: Path) -> Toolchain:
     javac, java = _which("javac"), _which("java")
     if javac is None or java is None:
         raise missing("java", "javac and java", "default-jdk-headless")
     version = f"{_output([javac, '-version'])}; {_output([java, '-version']).splitlines()[0]}"
-    return Toolchain("java", {"javac": javac, "java": java}, version)
+    jsa = cache_dir / "toolchains" / f"javac-{hashlib.sha256(version.encode()).hexdigest()[:16]}.jsa"
+    return Toolchain("java", {"javac": javac, "java": java}, version, cache_dir=jsa)
+
+
+def javac_flags(tc: Toolchain) -> list[str]:
+    """JVM flags for javac, with a class-data-sharing archive of javac's own classes.
+
+    javac spends most of a small compile loading its classes; an archive made once per JDK
+    (in the cache, behind a file lock) cuts about a third of its CPU time. Without one (it
+    could not be made) javac runs as usual.
+    """
+    assert tc.cache_dir is not None
+    jsa = tc.cache_dir
+    flags = [f"-J{f}" for f in JAVA_FLAGS]
+    jsa.parent.mkdir(parents=True, exist_ok=True)
+    with open(jsa.parent / f".{jsa.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not jsa.is_file():
+            _make_javac_archive(tc, jsa, flags)
+    return [*flags, f"-J-XX:SharedArchiveFile={jsa}", "-J-Xlog:cds=off", "-J-Xlog:cds+dynamic=off"] if jsa.is_file() else flags
+
+
+def _make_javac_archive(tc: Toolchain, jsa: Path, flags: list[str]) -> None:
+    work = Path(tempfile.mkdtemp(prefix=".javac-cds-", dir=jsa.parent))
+    try:
+        (work / "Main.java").write_text(
+            "import java.util.*;\nclass Solution { List<Integer> f() { return new ArrayList<>(); } }\n"
+            "public class Main { public static void main(String[] a) { new Solution().f(); } }\n",
+            encoding="utf-8",
+        )
+        tmp = work / "javac.jsa"
+        subprocess.run(
+            [tc.tools["javac"], *flags, f"-J-XX:ArchiveClassesAtExit={tmp}", "-d", str(work), str(work / "Main.java")],
+            cwd=work,
+            capture_output=True,
+            timeout=300,
+            env={"PATH": SAFE_PATH, "HOME": str(work)},
+        )
+        if tmp.is_file():
+            os.replace(tmp, jsa)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def find_cpp(cache_dir: Path) -> Toolchain:
