@@ -28,9 +28,17 @@ Per language (upstream HumanEvalPack harness conventions):
   `goimports` first; the detail records when it changed the program. The test file gets the
   same treatment: upstream test files of six tasks (Go/2, 4, 38, 44, 151, 162) use packages
   they do not import, or import ones they do not use, because the upstream harness compiles
-  program and tests as one file.
+  program and tests as one file. Go randomises map iteration, so the test binary runs its
+  tests 10 times (`-test.count=10`): a program that depends on the order (the canonical
+  solution of Go/95 looks at two keys only) then fails reliably instead of now and then.
 - rust: program + tests (`#[cfg(test)] mod tests`) in main.rs, `rustc --test` against
   rand/regex/md5 built once by cargo from Debian's crates (see toolchains.py), then the binary.
+  Debian ships rand 0.8; the tests of Rust/32 and Rust/50 call rand 0.7's two-argument
+  `gen_range(low, high)`, so neither of their programs compiles and those pairs are dropped.
+
+Verdicts are cached, timeouts included, so a rebuild is deterministic on one machine. Across
+machines (a cold cache) the tails of failing output can differ where upstream tests are
+random (tasks 32, 38, 50, 53 in several languages).
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ Every run gets:
   second later), data segment size (memory), file size (also caps captured stdout/stderr: a
   program that prints forever dies of SIGXFSZ), open files, no core files, and process count;
 - a wall-clock limit enforced here;
-- no network: `unshare -n` puts it in an empty network namespace (root only; when that is not
-  possible the probe records `network: "shared"` and builds say so in their report).
+- no network: `unshare -n` puts it in an empty network namespace (root; other users get
+  `unshare -r -n` where the kernel allows user namespaces; when neither works the probe
+  records `network: "shared"` and builds say so in their report).
 
 Programs that execute candidate code (`as_sandbox_user=True`) additionally run under a
 throw-away uid when we are root (`setpriv`), fresh for every run folder (killed processes can
@@ -184,13 +185,21 @@ class Sandbox:
         return os.geteuid() == 0
 
     @cached_property
-    def network_isolated(self) -> bool:
-        """True when `unshare -n` works here (root, or a kernel allowing it)."""
+    def network_wrapper(self) -> list[str]:
+        """The command prefix that gives a program an empty network namespace, or [] if none works.
+
+        Root: `unshare -n`. Other users: `unshare -r -n` (a user namespace), where the kernel allows it.
+        """
+        prefix = ["unshare", "-n", "--"] if self.is_root else ["unshare", "-r", "-n", "--"]
         try:
-            done = subprocess.run(["unshare", "-n", "true"], env={"PATH": SAFE_PATH}, capture_output=True, timeout=30)
+            done = subprocess.run([*prefix, "true"], env={"PATH": SAFE_PATH}, capture_output=True, timeout=30)
         except (OSError, subprocess.TimeoutExpired):
-            return False
-        return done.returncode == 0
+            return []
+        return prefix if done.returncode == 0 else []
+
+    @property
+    def network_isolated(self) -> bool:
+        return bool(self.network_wrapper)
 
     @cached_property
     def drops_privileges(self) -> bool:
@@ -208,7 +217,7 @@ class Sandbox:
     def describe(self) -> dict[str, str]:
         """Deterministic facts about the isolation in force (for build reports)."""
         return {
-            "network": "isolated (unshare -n)" if self.network_isolated else "shared: unshare -n is not permitted here",
+            "network": f"isolated ({' '.join(self.network_wrapper[:-1])})" if self.network_isolated else "shared: unshare is not permitted here",
             "user": "throw-away uid per run (setpriv)" if self.drops_privileges else "invoking user",
             "limits": "prlimit: cpu, data, fsize, nofile, nproc, core=0; wall clock; process-group kill",
         }
@@ -256,9 +265,7 @@ class Sandbox:
         nproc = limits.nproc
         if as_sandbox_user and not drop:  # RLIMIT_NPROC counts every process of the user
             nproc += len(_pids_of_uid(os.getuid())) + 64
-        wrapper: list[str] = []
-        if self.network_isolated:
-            wrapper += ["unshare", "-n", "--"]
+        wrapper: list[str] = [*self.network_wrapper]
         wrapper += [
             "prlimit",
             f"--cpu={limits.cpu_s}:{limits.cpu_s + 1}",
