@@ -31,6 +31,12 @@ def _console() -> Console:
     return Console(stderr=True)
 
 
+def _out() -> Console:
+    """stdout; piped output gets 100 columns so tables are not cut to 80."""
+    console = Console()
+    return console if console.is_terminal else Console(width=max(console.width, 100))
+
+
 def _target(api_url: str | None, api_key: str | None, workspace: str, home: Path | None):
     from curation.review.connection import resolve_target
     from curation.review.local_server import local_target
@@ -74,13 +80,14 @@ def push(
             progress=lambda message: status.update(message),
         )
     table = Table(title=f"pushed to {target.api_url} (workspace {report.workspace})")
-    for column in ("subset", "records", "note"):
-        table.add_column(column, justify="right" if column == "records" else "left")
+    table.add_column("subset", no_wrap=True)
+    table.add_column("records", justify="right")
+    table.add_column("note")
     for name, count in report.pushed.items():
         table.add_row(name, str(count), "new dataset" if name in report.created else "updated")
     for name, why in report.skipped.items():
         table.add_row(name, "0", why)
-    out = Console()
+    out = _out()
     out.print(table)
     for name, url in report.urls.items():
         out.print(f"annotate {name}: {url}", soft_wrap=True, highlight=False)
@@ -108,17 +115,15 @@ def pull(
     with console.status("pulling") as status:
         report = run_pull(build_dir, target, subsets=subsets or None, progress=lambda m: status.update(m))
     table = Table(title=f"pulled from {target.api_url} into {report.build_dir}")
-    columns = ("subset", "answered", "kept", "swapped", "dropped", "disputed", "stale", "rows now")
-    for column in columns:
-        table.add_column(column, justify="left" if column == "subset" else "right")
+    width = max([len(n) for n in report.subsets] + [6])
+    table.add_column("subset", no_wrap=True, min_width=width)
+    for column in ("answered", "kept", "swapped", "dropped", "disputed", "stale", "rows"):
+        table.add_column(column, justify="right")
     for name, tally in report.subsets.items():
-        if not tally.dataset:
-            table.add_row(name, "not pushed", "", "", "", "", "", str(tally.rows))
-            continue
         decided = tally.decided
         table.add_row(
             name,
-            str(tally.answered),
+            str(tally.answered) if tally.dataset else "-",
             str(decided.get("chosen", 0)),
             str(decided.get("rejected", 0)),
             str(decided.get("tie", 0) + decided.get("invalid", 0)),
@@ -126,7 +131,7 @@ def pull(
             str(len(tally.stale)),
             str(tally.rows),
         )
-    out = Console()
+    out = _out()
     out.print(table)
     summary = report.agreement
     if summary.get("items_with_several_answers"):
@@ -135,6 +140,9 @@ def pull(
             f"agreement over {summary['items_with_several_answers']} pairs answered by several reviewers: "
             f"{summary['percent_agreement']}% (Cohen's kappa {kappa if kappa is not None else 'n/a'})"
         )
+    not_pushed = [name for name, tally in report.subsets.items() if not tally.dataset]
+    if not_pushed:
+        out.print(f"not pushed to workspace {target.workspace!r}: {', '.join(not_pushed)}")
     for name, tally in report.subsets.items():
         if tally.stale:
             out.print(f"[yellow]{name}: {len(tally.stale)} decision(s) not applied, the pair changed since review: {tally.stale[:10]}[/]")
@@ -159,7 +167,7 @@ def serve(
     with console.status("starting Argilla") as status:
         state = server.start(progress=lambda m: status.update(m))
     creds = server.credentials()
-    out = Console()
+    out = _out()
     out.print(f"Argilla is running at [bold]{state.url}[/] (data in {server.home})")
     if creds is not None:
         out.print(f"  username: {creds.username}\n  password: {creds.password}\n  API key:  {creds.api_key}")
@@ -195,7 +203,7 @@ def status(home: Path | None = HOME) -> None:
     from curation.review.local_server import LocalArgilla
 
     info = LocalArgilla(home).status()
-    out = Console()
+    out = _out()
     if not info["running"]:
         out.print(f"no local Argilla running (home {info['home']})")
         if info["components"]:
