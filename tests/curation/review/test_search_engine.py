@@ -106,3 +106,26 @@ def test_pushed_records_come_back_in_push_order(pushed):
     live, ws = pushed
     expected = [r.id for r in fixture_rows() if r.subset == "llmbar-natural"]
     assert ids(search(live, ws, "llmbar-natural", {})) == expected
+
+
+def test_similarity_search_ranks_by_cosine(live_argilla: Live):
+    import argilla as rg
+
+    ws = live_argilla.workspace()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        client = rg.Argilla(api_url=live_argilla.url, api_key=live_argilla.owner_key)
+        rg.Workspace(name=ws, client=client).create()
+        settings = rg.Settings(
+            fields=[rg.TextField(name="text")],
+            questions=[rg.LabelQuestion(name="label", labels=["a", "b"])],
+            vectors=[rg.VectorField(name="emb", dimensions=2)],
+        )
+        dataset = rg.Dataset(name="vectors", workspace=ws, settings=settings, client=client).create()
+        vectors = {"east": [1.0, 0.0], "north-east": [1.0, 1.0], "north": [0.0, 1.0], "west": [-1.0, 0.0]}
+        dataset.records.log([rg.Record(id=k, fields={"text": k}, vectors={"emb": v}) for k, v in vectors.items()])
+        similar = dataset.records(query=rg.Query(similar=rg.Similar(name="emb", value=[1.0, 0.1])))
+        ranked = [record.id for record, _score in similar]
+        least = dataset.records(query=rg.Query(similar=rg.Similar(name="emb", value=[1.0, 0.1], most_similar=False)))
+    assert ranked == ["east", "north-east", "north", "west"]
+    assert [record.id for record, _ in least][0] == "west"
