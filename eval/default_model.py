@@ -10,7 +10,9 @@ nothing half-made. The package is located with `find_spec` and never imported: i
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -73,7 +75,8 @@ def convert(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
     try:
-        with quiet_transformers():
+        # the GGUF reader draws its own tqdm bar on stderr; rbkit already said what it is doing
+        with quiet_transformers(), contextlib.redirect_stderr(io.StringIO()):
             tokenizer = AutoTokenizer.from_pretrained(src.parent, gguf_file=src.name)
             quantised = AutoModelForCausalLM.from_pretrained(src.parent, gguf_file=src.name)
             # The GGUF loader de-quantises into fp32 but marks the model as quantised, which

@@ -31,6 +31,12 @@ def invoke(*args: str):
 def two_results(tiny_rm, tiny_lm, rows_70, tmp_path_factory):
     base = tmp_path_factory.mktemp("results")
     a, b = base / "a", base / "b"
+    with pytest.MonkeyPatch.context() as mp:  # module scope runs before the per-test cache isolation
+        mp.setenv("RBKIT_CACHE", str(base / "cache"))
+        return _run_two(tiny_rm, tiny_lm, rows_70, a, b)
+
+
+def _run_two(tiny_rm, tiny_lm, rows_70, a, b):
     r1 = invoke("eval", "--model", str(tiny_rm), "--dataset", str(rows_70), "--out", str(a), "--bootstrap", "200", "--quiet")
     assert r1.exit_code == 0, r1.output + repr(r1.exception)
     r2 = invoke("eval", "--model", str(tiny_lm), "--kind", "dpo", "--dataset", str(rows_70), "--out", str(b),
