@@ -83,8 +83,13 @@ def aggregate(
     resamples: int,
     seed: int,
     confidence: float = 0.95,
+    weight_counts: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The `subsets`, `sections` and `overall` blocks of results.json (plus the benchmark name)."""
+    """The `subsets`, `sections` and `overall` blocks of results.json (plus the benchmark name).
+
+    `weight_counts` overrides the row counts used as section weights (a sampled run weighs
+    subsets by their full sizes).
+    """
     by_subset: dict[str, list[RowScore]] = {}
     for r in rows:
         by_subset.setdefault(r.subset, []).append(r)
@@ -123,7 +128,7 @@ def aggregate(
         entry["ci95"] = _ci(samples[name], confidence)
         subsets[name] = entry
         accuracy[name] = entry["accuracy"]
-        counts[name] = len(items)
+        counts[name] = (weight_counts or {}).get(name, len(items))
     for name in sorted(empty_subsets):
         subsets[name] = {
             "section": info[name].section, "weight": info[name].weight, "section_origin": info[name].origin,

@@ -65,6 +65,7 @@ class Dataset:
     description: dict[str, Any]  # type, path/repo, revision, split, ... (lands in results.json)
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)  # from build.json, if any
     empty_subsets: list[str] = field(default_factory=list)
+    full_counts: dict[str, int] | None = None  # subset sizes before --sample (section weights)
 
     @property
     def subsets(self) -> list[str]:
@@ -76,6 +77,29 @@ class Dataset:
     @property
     def best_of_n(self) -> bool:
         return any(p.best_of_n for p in self.pairs)
+
+    def sample(self, per_subset: int, seed: int = 0) -> Dataset:
+        """At most `per_subset` rows of each subset, picked by a seeded hash of (subset, id).
+
+        For quick runs (a demo, a smoke test). The pick depends only on the seed and each
+        row's own key, so it is stable when rows are added elsewhere; section weights keep
+        using the full subset sizes (`full_counts`).
+        """
+        if per_subset < 1:
+            raise DatasetError("--sample must be at least 1")
+        full = Counter(p.subset for p in self.pairs)
+
+        def key(p: Pair) -> str:
+            return hashlib.sha256(f"{seed}\x1f{p.subset}\x1f{p.id}".encode()).hexdigest()
+
+        keep: set[tuple[str, str]] = set()
+        for subset in full:
+            members = sorted((p for p in self.pairs if p.subset == subset), key=key)
+            keep.update((p.subset, p.id) for p in members[:per_subset])
+        pairs = [p for p in self.pairs if (p.subset, p.id) in keep]
+        description = {**self.description, "sample": {"per_subset": per_subset, "seed": seed,
+                                                      "full_rows": sum(full.values())}}
+        return Dataset(pairs, description, self.sections, self.empty_subsets, dict(full))
 
 
 # --- one record -> one Pair ------------------------------------------------------------------

@@ -57,6 +57,7 @@ class EvalConfig:
     dataset: str | None = None
     dataset_revision: str | None = None
     subsets: Sequence[str] = ()
+    sample: int | None = None  # at most N rows per subset (quick runs); weights keep full sizes
     out: Path | None = None
     template: str | None = None  # None/auto: the tokenizer's, else tulu; or "tulu"/"tokenizer"/PATH
     max_length: int | None = None
@@ -208,6 +209,8 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
     if cfg.dtype not in DTYPES:
         raise ModelError(f"--dtype {cfg.dtype!r}: expected one of {', '.join(DTYPES)}")
     dataset = load_dataset_spec(cfg.dataset, cfg.subsets, cfg.dataset_revision)
+    if cfg.sample is not None:
+        dataset = dataset.sample(cfg.sample, cfg.seed)
     say(f"{len(dataset.pairs)} rows in {len(dataset.subsets)} subsets from {dataset.description.get('path') or dataset.description.get('repo')}")
     scorer, model, reference, kind, is_default = load_scorer(cfg, say)
     device = pick_device(cfg.device)
@@ -237,7 +240,7 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
     info = resolve_sections([*dataset.subsets, *dataset.empty_subsets], dataset.sections)
     rows = agg.credit_rows(pairs, [r.scores for r in scored], [r.truncated for r in scored], cfg.ties)
     blocks = agg.aggregate(rows, info, empty_subsets=dataset.empty_subsets, best_of_n=dataset.best_of_n,
-                           resamples=cfg.bootstrap, seed=cfg.seed)
+                           resamples=cfg.bootstrap, seed=cfg.seed, weight_counts=dataset.full_counts)
     seconds = time.perf_counter() - started
     results = {
         "format": results_io.FORMAT,

@@ -31,6 +31,7 @@ def eval_command(
     dataset: str | None = typer.Option(None, "--dataset", "-d", help="Build folder, .parquet/.jsonl file, or allenai/reward-bench[:split], allenai/pref-test-sets[:split], allenai/reward-bench-2 (default: ./out)."),
     dataset_revision: str | None = typer.Option(None, "--dataset-revision", help="Commit sha of a published split."),
     subset: list[str] = typer.Option([], "--subset", "-s", help="Score only these subsets (repeatable)."),
+    sample: int | None = typer.Option(None, "--sample", help="Score at most N rows per subset (seeded by --seed; for quick runs such as the demo)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Result folder (default out-eval/<model>)."),
     template: str | None = typer.Option(None, "--template", help="Chat template: tokenizer | tulu | PATH.jinja (default: the tokenizer's, else tulu)."),
     max_length: int | None = typer.Option(None, "--max-length", help="Truncate longer sequences to N tokens (prompt from the left, then response from the right); counted per subset. Default: refuse texts longer than the model's context."),
@@ -55,7 +56,7 @@ def eval_command(
         raise typer.BadParameter("--ties must be 'wrong' or 'half'")
     cfg = EvalConfig(
         model=model, revision=revision, kind=kind, head=head, ref_model=ref_model, reduction=reduction,
-        dataset=dataset, dataset_revision=dataset_revision, subsets=subset,
+        dataset=dataset, dataset_revision=dataset_revision, subsets=subset, sample=sample,
         out=out or Path("out-eval") / _slug(model), template=template, max_length=max_length,
         ties=ties,  # type: ignore[arg-type]
         dtype=dtype, device=device, max_tokens=max_tokens, batch_size=batch_size, bootstrap=bootstrap,

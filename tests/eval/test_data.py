@@ -159,3 +159,17 @@ def test_reward_bench_2_rows_are_best_of_n():
 def test_unknown_split_is_named():
     with pytest.raises(DatasetError, match="unknown split 'dev'"):
         parse("allenai/reward-bench:dev")
+
+
+def test_sample_keeps_n_rows_per_subset_by_a_seeded_hash(tmp_path):
+    jl = tmp_path / "rows.jsonl"
+    jl.write_text("".join(json.dumps({"prompt": "p", "chosen": f"a{i}", "rejected": "b", "subset": f"s{i % 3}", "id": i}) + "\n"
+                          for i in range(30)))
+    ds = load_file(jl)
+    small = ds.sample(4, seed=0)
+    assert sorted((p.subset) for p in small.pairs) == ["s0"] * 4 + ["s1"] * 4 + ["s2"] * 4
+    assert small.full_counts == {"s0": 10, "s1": 10, "s2": 10}
+    assert small.description["sample"] == {"per_subset": 4, "seed": 0, "full_rows": 30}
+    assert [p.id for p in ds.sample(4, seed=0).pairs] == [p.id for p in small.pairs]
+    assert [p.id for p in ds.sample(4, seed=1).pairs] != [p.id for p in small.pairs]
+    assert {p.id for p in ds.sample(3, seed=0).pairs} < {p.id for p in small.pairs}  # nested: stable picks

@@ -52,3 +52,14 @@ def test_aggregate_gives_subset_section_and_overall_cis_that_contain_the_estimat
     ov = blocks["overall"]["mean_4_sections"]
     assert ov["ci95"][0] < ov["value"] < ov["ci95"][1]
     assert not ov["complete"] and ov["missing"] == ["Safety", "Reasoning"]
+
+
+def test_sampled_runs_weigh_sections_by_full_subset_sizes():
+    rows = [RowScore(str(i), s, (1.0, 0.0), 1, acc, False, False)
+            for s, acc in (("llmbar-natural", 1.0), ("mt-bench-hard", 0.0)) for i in range(5)]
+    infos = {"llmbar-natural": SubsetInfo("Chat Hard", None, "t"), "mt-bench-hard": SubsetInfo("Chat Hard", None, "t")}
+    plain = aggregate(rows, infos, best_of_n=False, resamples=0, seed=0)
+    weighted = aggregate(rows, infos, best_of_n=False, resamples=0, seed=0,
+                         weight_counts={"llmbar-natural": 100, "mt-bench-hard": 37})
+    assert plain["sections"]["Chat Hard"]["score"] == pytest.approx(0.5)
+    assert weighted["sections"]["Chat Hard"]["score"] == pytest.approx(100 / 137)
