@@ -162,13 +162,13 @@ class PairsPerSecond(ProgressColumn):
         elapsed = task.elapsed or 0.0
         pairs = task.fields.get("pairs", 0)
         rate = pairs / elapsed if elapsed > 0 else 0.0
-        return Text(f"{pairs}/{task.fields.get('total_pairs', 0)} pairs {rate:6.1f} pairs/s", style="cyan")
+        return Text(f"{pairs}/{task.fields.get('total_pairs', 0)} pairs, {rate:.1f} pairs/s", style="cyan")
 
 
 def make_progress(console: Console, enabled: bool) -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=24),
         PairsPerSecond(),
         TimeElapsedColumn(),
         TextColumn("ETA"),
