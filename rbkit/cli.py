@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from curation.errors import RbkitError
 from rbkit.commands import build as build_cmd
@@ -42,11 +43,11 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except RbkitError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(1)
     except (FileNotFoundError, KeyError) as exc:
         message = exc.args[0] if exc.args else str(exc)
-        err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False)
         sys.exit(1)
     except SystemExit:
         raise
