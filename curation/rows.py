@@ -12,7 +12,10 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from curation.sources import SourceFile
 
 PUBLISHED_COLUMNS: tuple[str, ...] = (
     "prompt",
@@ -84,6 +87,31 @@ class Provenance:
     verification: tuple[Verification, ...] = ()
     review: Review = field(default_factory=Review)
     extra: str = "{}"  # canonical JSON object: source-specific facts (task_id, bug_type, labels, ...)
+
+    @classmethod
+    def from_source(
+        cls,
+        src: SourceFile,
+        *,
+        source: str,
+        row_key: str,
+        builder: str,
+        builder_version: str,
+        extra: str = "{}",
+        verification: tuple[Verification, ...] = (),
+    ) -> Provenance:
+        """Provenance of a row read from the pinned upstream file `src`."""
+        return cls(
+            source=source,
+            upstream_file=src.path,
+            revision=src.revision,
+            sha256=src.sha256,
+            row_key=row_key,
+            builder=builder,
+            builder_version=builder_version,
+            verification=verification,
+            extra=extra,
+        )
 
     def to_record(self) -> dict[str, Any]:
         return {

@@ -164,11 +164,9 @@ def build_pairs(
             rejected_model=pairing.rejected,
             subset=pairing.subset,
             id=stable_id(pairing.subset, row_key),
-            provenance=Provenance(
+            provenance=Provenance.from_source(
+                src_c,
                 source="alpacaeval",
-                upstream_file=src_c.path,
-                revision=src_c.revision,
-                sha256=src_c.sha256,
                 row_key=row_key,
                 builder=BUILDER,
                 builder_version=BUILDER_VERSION,

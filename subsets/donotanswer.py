@@ -198,11 +198,9 @@ def make_pair(src: SourceFile, q: Question, chosen: Response, rejected: Response
         rejected_model=rejected.model,
         subset=SUBSET,
         id=stable_id(SUBSET, row_key),
-        provenance=Provenance(
+        provenance=Provenance.from_source(
+            src,
             source="donotanswer",
-            upstream_file=src.path,
-            revision=src.revision,
-            sha256=src.sha256,
             row_key=row_key,
             builder=BUILDER,
             builder_version=BUILDER_VERSION,

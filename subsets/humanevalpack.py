@@ -84,11 +84,9 @@ def pair_from_row(subset: str, language: str, src: SourceFile, fields: dict[str,
         rejected_model="human (buggy)",
         subset=subset,
         id=stable_id(subset, row_key),
-        provenance=Provenance(
+        provenance=Provenance.from_source(
+            src,
             source="humanevalpack",
-            upstream_file=src.path,
-            revision=src.revision,
-            sha256=src.sha256,
             row_key=row_key,
             builder=BUILDER,
             builder_version=BUILDER_VERSION,

@@ -63,11 +63,9 @@ def pair_from_row(subset: str, src: SourceFile, rec: dict, row: int) -> TrioRow:
         rejected_model="unknown",
         subset=subset,
         id=stable_id(subset, row_key),
-        provenance=Provenance(
+        provenance=Provenance.from_source(
+            src,
             source="llmbar",
-            upstream_file=src.path,
-            revision=src.revision,
-            sha256=src.sha256,
             row_key=row_key,
             builder=BUILDER,
             builder_version=BUILDER_VERSION,

@@ -188,11 +188,9 @@ def make_row(
         rejected_model=rejected_model,
         subset=subset,
         id=stable_id(subset, row_key),
-        provenance=Provenance(
+        provenance=Provenance.from_source(
+            src,
             source=source,
-            upstream_file=src.path,
-            revision=src.revision,
-            sha256=src.sha256,
             row_key=row_key,
             builder=BUILDER,
             builder_version=BUILDER_VERSION,

@@ -207,11 +207,9 @@ def candidate(
         rejected_model=REJECTED_MODEL,
         subset=SUBSET,
         id=stable_id(SUBSET, row_key),
-        provenance=Provenance(
+        provenance=Provenance.from_source(
+            PHASE2_TEST,
             source="prm800k",
-            upstream_file=PHASE2_TEST.path,
-            revision=PHASE2_TEST.revision,
-            sha256=PHASE2_TEST.sha256,
             row_key=row_key,
             builder=BUILDER,
             builder_version=BUILDER_VERSION,

@@ -106,11 +106,9 @@ def pair_from_pref(subset: str, rec: dict[str, Any], line: int) -> TrioRow:
         rejected_model=rejected_model,
         subset=subset,
         id=stable_id(subset, row_key),
-        provenance=Provenance(
+        provenance=Provenance.from_source(
+            PREF,
             source=SOURCE,
-            upstream_file=PREF.path,
-            revision=REVISION,
-            sha256=PREF.sha256,
             row_key=row_key,
             builder=BUILDER,
             builder_version=BUILDER_VERSION,

@@ -325,11 +325,9 @@ def make_pair(subset: str, prompt: Prompt, chosen: Completion, rejected: Complet
         rejected_model=rejected.model if rejected else FALLBACK_MODEL,
         subset=subset,
         id=stable_id(subset, row_key),
-        provenance=Provenance(
+        provenance=Provenance.from_source(
+            chosen.source,
             source=SOURCE,
-            upstream_file=chosen.source.path,
-            revision=REVISION,
-            sha256=chosen.source.sha256,
             row_key=row_key,
             builder=BUILDER,
             builder_version=BUILDER_VERSION,
