@@ -37,6 +37,7 @@ from eval.data import Dataset, Pair, is_build_folder, load_build_folder, load_fi
 from eval.errors import DatasetError, ModelError
 from eval.heads import LoadOptions, Scorer, get_head
 from eval.models import ModelRef, fingerprint, resolve
+from eval.prefix_cache import Work, with_prefix_sharing
 from eval.render import TRUNCATION_POLICY, EncodedPair, Renderer
 from eval.scoring import TiesPolicy
 from eval.sections import resolve as resolve_sections
@@ -71,6 +72,7 @@ class EvalConfig:
     random_head_seed: int | None = None
     trust_remote_code: bool = False
     cache: bool = True  # False: score everything, keep nothing (benchmarks)
+    prefix_sharing: bool = True  # compute each pair's shared prompt once (eval.prefix_cache)
     progress: bool = True
 
 
@@ -213,6 +215,8 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
         dataset = dataset.sample(cfg.sample, cfg.seed)
     say(f"{len(dataset.pairs)} rows in {len(dataset.subsets)} subsets from {dataset.description.get('path') or dataset.description.get('repo')}")
     scorer, model, reference, kind, is_default = load_scorer(cfg, say)
+    if cfg.prefix_sharing:
+        scorer = with_prefix_sharing(scorer, cfg.max_tokens)
     device = pick_device(cfg.device)
     renderer = Renderer(scorer.tokenizer, cfg.template, max_length=cfg.max_length, context_length=scorer.context_length)
     config_key = scoring_config(cfg, scorer, renderer, kind, reference, device)
@@ -232,6 +236,7 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
         if cached:
             say(f"resuming: {cached} of {len(pairs)} rows already scored ({cache.path})")
         stats = score_missing(pairs, todo, scorer, renderer, cache, cfg, console)
+        notices += [n for n in scorer.notices if n not in notices]  # raised while scoring (prefix fallback)
         row_scores = [cache.get(p.content_hash) for p in pairs]
         cache_path = cache.path
     scored: list[CachedRow] = [r for r in row_scores if r is not None]
@@ -283,7 +288,8 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
             "pairs_per_second": round(len(todo) / stats["seconds"], 3) if todo and stats["seconds"] > 0 else None,
             "tokens": stats["tokens"],
             "padded_tokens": stats["padded"],
-            "padding_fraction": round(1 - stats["tokens"] / stats["padded"], 6) if stats["padded"] else None,
+            "padding_fraction": round(1 - stats["computed_real"] / stats["padded"], 6) if stats["padded"] else None,
+            "prefix_shared_tokens": stats["tokens"] - stats["computed_real"],
             "batches": stats["batches"],
             "peak_rss_mb": round(peak_rss_mb(), 1),
             "threads": torch.get_num_threads(),
@@ -304,7 +310,7 @@ def peak_rss_mb() -> float:
 def score_missing(pairs: Sequence[Pair], todo: Sequence[int], scorer: Scorer, renderer: Renderer, cache: ScoreCache,
                   cfg: EvalConfig, console: Console) -> dict[str, Any]:
     """Tokenise the rows not in the cache, score them batch by batch, append each batch."""
-    stats = {"seconds": 0.0, "tokens": 0, "padded": 0, "batches": 0}
+    stats = {"seconds": 0.0, "tokens": 0, "padded": 0, "computed_real": 0, "batches": 0}
     if not todo:
         return stats
     subset_pairs = [pairs[i] for i in todo]
@@ -312,7 +318,7 @@ def score_missing(pairs: Sequence[Pair], todo: Sequence[int], scorer: Scorer, re
     for i in range(0, len(subset_pairs), ENCODE_CHUNK):
         encoded.extend(renderer.encode(subset_pairs[i : i + ENCODE_CHUNK], boundaries=scorer.needs_boundaries))
     renderer.apply_length_policy(subset_pairs, encoded, boundaries=scorer.needs_boundaries)
-    batches = plan(encoded, max_tokens=cfg.max_tokens, max_pairs=cfg.batch_size)
+    batches = getattr(scorer, "plan", plan)(encoded, max_tokens=cfg.max_tokens, max_pairs=cfg.batch_size)
     total_tokens = sum(e.tokens for e in encoded)
     t0 = time.perf_counter()
     with make_progress(console, cfg.progress) as progress:
@@ -334,4 +340,9 @@ def score_missing(pairs: Sequence[Pair], todo: Sequence[int], scorer: Scorer, re
             done += len(rows)
             progress.update(task, advance=batch.real_tokens, pairs=done)
     stats["seconds"] = time.perf_counter() - t0
+    work = getattr(scorer, "work", None)
+    if isinstance(work, Work):  # positions actually computed (shared prefixes once, little padding)
+        stats["padded"], stats["computed_real"] = work.computed, work.real
+    else:
+        stats["computed_real"] = stats["tokens"]
     return stats

@@ -76,7 +76,7 @@ def test_a_custom_head_plugs_in_by_decorator(tiny_rm, rows_70):
                        head="test-negated")
 
     try:
-        plain = quick(tiny_rm, rows_70)
+        plain = quick(tiny_rm, rows_70, prefix_sharing=False)  # custom heads score full sequences
         negated = quick(tiny_rm, rows_70, head="test-negated")
     finally:
         heads._HEADS.pop("test-negated", None)
