@@ -1,0 +1,86 @@
+"""rbkit's side of the bench: score the sample through the public evaluator API, nothing else.
+
+Runs in rbkit's venv as its own process (so its peak RSS is its own) with the same model
+folders and sample as the original. `eval.runner.run` with the resume cache off (every pair
+is scored) and no bootstrap (the original computes none either); everything else is rbkit's
+default: length-sorted token-budget batching, last-token pooling, the tokenizer's chat
+template, fp32 on CPU, reference-free DPO with the same reduction as the original.
+
+    .venv/bin/python bench/speed_rbkit.py --kind classifier --model DIR --sample P --out J
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import time
+from pathlib import Path
+
+from speed_forwardlog import ForwardLog
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kind", choices=["classifier", "dpo"], required=True)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--sample", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--reduction", default="avg", choices=["avg", "sum", "norm"])
+    parser.add_argument("--max-tokens", type=int, default=None, help="default: rbkit's")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    import torch
+    from transformers import LlamaModel
+
+    from eval.runner import EvalConfig, run
+
+    log = ForwardLog()
+    log.wrap(LlamaModel)
+    cfg = EvalConfig(
+        model=str(args.model),
+        kind=args.kind,
+        reduction=args.reduction,
+        dataset=str(args.sample),
+        device="cpu",
+        dtype="float32",
+        bootstrap=0,
+        cache=False,
+        progress=False,
+    )
+    if args.max_tokens:
+        cfg.max_tokens = args.max_tokens
+    outcome = run(cfg)
+    finished = time.perf_counter()
+
+    rows = {r.id: r for r in outcome.rows}
+    import pyarrow.parquet as pq
+
+    ids = pq.read_table(args.sample, columns=["id"]).column("id").to_pylist()
+    ordered = [rows[str(i)] for i in ids]
+    record = {
+        "evaluator": f"rbkit {outcome.results['rbkit_version']}",
+        "kind": args.kind,
+        "config": outcome.results["config"],
+        "ids": ids,
+        "subsets": [r.subset for r in ordered],
+        "scores_chosen": [r.score_chosen for r in ordered],
+        "scores_rejected": [r.score_rejected for r in ordered],
+        "results": [int(r.score_chosen > r.score_rejected) for r in ordered],
+        "forwards": log.forwards,
+        "pair_tokens": outcome.results["run"]["tokens"],
+        "run_s": finished - started,
+        "score_s": log.seconds,
+        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "threads": torch.get_num_threads(),
+        "rbkit_run": outcome.results["run"],
+    }
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record))
+    os.replace(tmp, args.out)
+
+
+if __name__ == "__main__":
+    main()
