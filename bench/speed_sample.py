@@ -60,7 +60,9 @@ def build_core(out: Path) -> None:
     rbkit = Path(sys.executable).with_name("rbkit")
     cmd = [str(rbkit), "build", "core", "--allow-missing", "--out", str(out)]
     print(f"bench: {' '.join(cmd)}", flush=True)
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench: the core build failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
 
 
 def ensure_sample(cache: Path, pairs: int, seed: int = SAMPLE_SEED, redraw: bool = False) -> Path:

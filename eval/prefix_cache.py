@@ -4,9 +4,11 @@ Why: chosen and rejected share the prompt (and the template tokens up to where t
 differ). Scoring them as two full sequences computes that prefix twice, and batching whole
 pairs pads the shorter completion to the longer one. Here, per window of pairs:
 
-A. every pair's shared prefix runs once (length-sorted, token-budget sub-batches, right
-   padding) and its key/value cache is kept, one (rows, kv_heads, P, head_dim) tensor per
-   layer and side;
+0. the prefix common to every pair of the window (typically the chat template's system turn)
+   runs once;
+A. each distinct pair prefix (the prompt, up to where the pair's completions first differ)
+   continues from it once, length-sorted, right-padded; its key/value cache is kept packed
+   end to end per layer (`PrefixStore`);
 B. every completion's suffix (the tokens after its pair's prefix) runs on its own, sorted by
    its own length into token-budget sub-batches; each row's past is its pair's K/V
    (zero-padded to the sub-batch's longest past and masked out), and its positions continue
@@ -18,8 +20,10 @@ That is checked on the first pair a scorer sees; a model whose cache does not re
 own full forward (beyond 1e-4 relative) falls back to full forwards, with a notice.
 
 Windows (`plan_windows`) group pairs by shared-prefix length, bounded by the token budget:
-their prefix K/V must fit in `max_tokens` cached tokens, all their tokens in WINDOW_FACTOR
-budgets (which is also the resume granularity, since the runner appends per window).
+their prefix K/V must fit in half of `max_tokens` cached tokens, all their tokens in
+WINDOW_FACTOR budgets (which is also the resume granularity, since the runner appends per
+window). Within a window, trunk calls stay under SUB_BATCH_TOKENS positions, and the past a
+call gathers under a quarter of that, so memory stays below the plain path's.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from eval.batching import Batch
 from eval.render import EncodedPair, common_prefix
 
 MIN_PREFIX = 4  # shorter shared prefixes are not worth a cache
+SUB_BATCH_TOKENS = 4096  # trunk calls stay under this (CPU GEMMs are no faster above; activations stay small)
+PAST_SHARE = 4  # the past gathered for one call holds at most 1/PAST_SHARE of its token budget
 FORWARD_OVERHEAD = 32  # a trunk call's fixed cost, in token positions (keeps sub-batches from splintering)
 WINDOW_FACTOR = 4  # a window holds at most this many token budgets of sequences
 CHECK_TOLERANCE = 1e-4  # relative; fp32 rounding between the two paths is ~1e-6
@@ -56,7 +62,7 @@ def plan_windows(encoded: Sequence[EncodedPair], *, max_tokens: int, max_pairs: 
     cached = total = 0
     for i in order:
         full = max_pairs is not None and len(current) >= max_pairs
-        over = cached + prefix[i] > max_tokens or total + encoded[i].tokens > WINDOW_FACTOR * max_tokens
+        over = cached + prefix[i] > max_tokens // 2 or total + encoded[i].tokens > WINDOW_FACTOR * max_tokens
         if current and (full or over):
             windows.append(current)
             current, cached, total = [], 0, 0
@@ -114,14 +120,16 @@ class Work:
 
 
 def partition(width: Sequence[int], extra: Sequence[int], budget: int,
-              overhead: int = FORWARD_OVERHEAD) -> list[tuple[int, int]]:
+              overhead: int = FORWARD_OVERHEAD, extra_budget: int | None = None) -> list[tuple[int, int]]:
     """Split items (sorted by `width`, ascending) into consecutive sub-batches at least cost.
 
     A sub-batch [i, j) computes (j - i) * width[j - 1] positions plus `overhead` for the call
-    itself, and must keep (j - i) * (width[j - 1] + max extra) within `budget` (extra: the
-    cached past each row attends to) unless it is a single item. Exact dynamic programme
-    over the split points: the fewest padded positions for the number of calls it takes.
+    itself, and must keep (j - i) * (width[j - 1] + max extra) within `budget` and
+    (j - i) * max extra within `extra_budget` (extra: the cached past each row attends to,
+    gathered per row) unless it is a single item. Exact dynamic programme over the split
+    points: the fewest padded positions for the number of calls it takes.
     """
+    extra_budget = budget if extra_budget is None else extra_budget
     n = len(width)
     best = [0.0] + [float("inf")] * n
     cut = [0] * (n + 1)
@@ -131,7 +139,7 @@ def partition(width: Sequence[int], extra: Sequence[int], budget: int,
         for i in range(j - 1, -1, -1):
             past = max(past, extra[i])
             rows = j - i
-            if rows > 1 and rows * (top + past) > budget:
+            if rows > 1 and (rows * (top + past) > budget or rows * past > extra_budget):
                 break
             cost = best[i] + rows * top + overhead
             if cost < best[j]:
@@ -203,64 +211,95 @@ def suffix_hidden(base: Any, batch: Batch, first: Sequence[int], max_tokens: int
         row: shared_prefix([ids[s, : lengths[s]].tolist() for s in members], min(first[s] for s in members))
         for row, members in by_row.items()
     }
-    # distinct pair prefixes (identical prompts across pairs are computed once), longest last
+    # distinct pair prefixes (identical prompts across pairs are computed once), shortest first
     slot_of: dict[int, int] = {}
     distinct: dict[tuple[int, ...], int] = {}
     for row in sorted((r for r in by_row if prefix_of[r]), key=lambda r: (prefix_of[r], r)):
         key = tuple(ids[by_row[row][0], : prefix_of[row]].tolist())
         slot_of[row] = distinct.setdefault(key, len(distinct))
     prefixes = list(distinct)
-    kept: list[tuple[torch.Tensor, torch.Tensor]] = []
+    budget = min(max_tokens, SUB_BATCH_TOKENS)
+    store = PrefixStore([len(p) for p in prefixes])
     if prefixes:
         root = shared_prefix([list(p) for p in prefixes], min(len(p) for p in prefixes)) if len(prefixes) > 1 else 0
         root_past = None
         if root:
             out = trunk([torch.tensor(prefixes[0][:root])], None, [0], keep_cache=True)
             root_past = trunk.cache_of(out, root)
-        longest = len(prefixes[-1])
-        kept_rows = len(prefixes) + 1  # the last row stays zero: "no prefix"
-
-        def store(at: list[int], layers: list[tuple[torch.Tensor, torch.Tensor]], width: int) -> None:
-            nonlocal kept
-            if not kept:
-                kept = [(k.new_zeros((kept_rows, k.shape[1], longest, k.shape[3])),
-                         v.new_zeros((kept_rows, v.shape[1], longest, v.shape[3]))) for k, v in layers]
-            index = torch.tensor(at, device=layers[0][0].device)
-            for (keep_k, keep_v), (k, v) in zip(kept, layers, strict=True):
-                keep_k[index, :, :width] = k[:, :, :width]
-                keep_v[index, :, :width] = v[:, :, :width]
-
+            equal = [i for i, p in enumerate(prefixes) if len(p) == root]
+            if equal:  # prefixes that are the root itself
+                store.put(equal, [(k.expand(len(equal), -1, -1, -1), v.expand(len(equal), -1, -1, -1))
+                                  for k, v in root_past])
         rest = [i for i, p in enumerate(prefixes) if len(p) > root]
-        if root_past is not None and len(rest) < len(prefixes):  # prefixes that are the root itself
-            store([i for i, p in enumerate(prefixes) if len(p) == root], [(k.expand(len(prefixes) - len(rest), -1, -1, -1),
-                  v.expand(len(prefixes) - len(rest), -1, -1, -1)) for k, v in root_past], root)
         widths = [len(prefixes[i]) - root for i in rest]
-        for i, j in partition(widths, [root] * len(rest), max_tokens):
+        for i, j in partition(widths, [root] * len(rest), budget, extra_budget=budget // PAST_SHARE):
             group = rest[i:j]
-            past = [(k.expand(len(group), -1, -1, -1), v.expand(len(group), -1, -1, -1)) for k, v in root_past] \
-                if root_past is not None else None
+            past = None
+            if root_past is not None:
+                past = [(k.expand(len(group), -1, -1, -1), v.expand(len(group), -1, -1, -1)) for k, v in root_past]
             out = trunk([torch.tensor(prefixes[g][root:]) for g in group], past, [root] * len(group), keep_cache=True)
-            width = root + max(widths[i:j])
-            store(group, trunk.cache_of(out, width), width)
+            store.put(group, trunk.cache_of(out, root + widths[j - 1]))
             del out
 
     # suffixes: every sequence by its own length, continuing from its pair's prefix
     seq_prefix = [prefix_of[row] for row, _ in batch.owners]
     order = sorted(range(len(batch.owners)), key=lambda s: (lengths[s] - seq_prefix[s], seq_prefix[s], s))
-    spans = partition([lengths[s] - seq_prefix[s] for s in order], [seq_prefix[s] for s in order], max_tokens)
-    none = len(prefixes)
+    spans = partition([lengths[s] - seq_prefix[s] for s in order], [seq_prefix[s] for s in order], budget,
+                      extra_budget=budget // PAST_SHARE)
     for i, j in spans:
         group = order[i:j]
-        past_w = max(seq_prefix[s] for s in group)
         past = None
-        if past_w:
-            pick = torch.tensor([slot_of[batch.owners[s][0]] if seq_prefix[s] else none for s in group],
-                                device=kept[0][0].device)
-            past = [(k.index_select(0, pick)[:, :, :past_w], v.index_select(0, pick)[:, :, :past_w]) for k, v in kept]
+        if any(seq_prefix[s] for s in group):
+            past = store.gather([slot_of[batch.owners[s][0]] if seq_prefix[s] else None for s in group])
         rows = [ids[s, seq_prefix[s] : lengths[s]] for s in group]
         hidden = trunk(rows, past, [seq_prefix[s] for s in group], keep_cache=False).last_hidden_state
         yield [(s, hidden[k, first[s] - seq_prefix[s] : lengths[s] - seq_prefix[s]]) for k, s in enumerate(group)]
         del hidden, past
+
+
+class PrefixStore:
+    """The K/V of every distinct prefix, packed end to end (no padding) per layer.
+
+    Layout per layer: (total prefix tokens + 1, kv_heads, head_dim); the last position is
+    zeros and stands in for the masked padding of shorter pasts when a call gathers them.
+    """
+
+    def __init__(self, lengths: Sequence[int]):
+        self.lengths = list(lengths)
+        self.offsets = [0]
+        for n in self.lengths:
+            self.offsets.append(self.offsets[-1] + n)
+        self.layers: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def put(self, slots: Sequence[int], layers: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        """Keep rows of a (rows, kv_heads, positions, head_dim) cache: row k is prefix slots[k]."""
+        k0 = layers[0][0]
+        if not self.layers:
+            total = self.offsets[-1] + 1
+            self.layers = [(k.new_zeros((total, k.shape[1], k.shape[3])), v.new_zeros((total, v.shape[1], v.shape[3])))
+                           for k, v in layers]
+        rows = torch.cat([torch.full((self.lengths[s],), k, dtype=torch.long) for k, s in enumerate(slots)])
+        pos = torch.cat([torch.arange(self.lengths[s]) for s in slots])
+        dst = torch.cat([torch.arange(self.offsets[s], self.offsets[s + 1]) for s in slots])
+        rows, pos, dst = rows.to(k0.device), pos.to(k0.device), dst.to(k0.device)
+        for (keep_k, keep_v), (k, v) in zip(self.layers, layers, strict=True):
+            keep_k[dst] = k.transpose(1, 2)[rows, pos]
+            keep_v[dst] = v.transpose(1, 2)[rows, pos]
+
+    def gather(self, slots: Sequence[int | None]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(rows, kv_heads, longest, head_dim) pasts for prefix slots (None: no prefix), zero-padded."""
+        width = max(self.lengths[s] for s in slots if s is not None)
+        zero = self.offsets[-1]
+        index = torch.full((len(slots), width), zero, dtype=torch.long)
+        for k, s in enumerate(slots):
+            if s is not None:
+                index[k, : self.lengths[s]] = torch.arange(self.offsets[s], self.offsets[s + 1])
+        index = index.to(self.layers[0][0].device).flatten()
+        return [
+            (k.index_select(0, index).view(len(slots), width, *k.shape[1:]).transpose(1, 2),
+             v.index_select(0, index).view(len(slots), width, *v.shape[1:]).transpose(1, 2))
+            for k, v in self.layers
+        ]
 
 
 # --- scorers -------------------------------------------------------------------------------------
@@ -411,9 +450,12 @@ class PrefixScorer:
         self.notices.append(f"prefix sharing disabled ({why}); scoring full sequences")
 
     def _check(self, batch: Batch) -> None:
-        """Once per scorer: the first pair's scores by both paths must agree."""
+        """Once per scorer: one pair's scores by both paths must agree (the smallest, to keep it cheap)."""
         self.checked = True
-        one = sub_batch(batch, [batch.owners[0][0]])
+        size: dict[int, int] = {}
+        for (row, _), n in zip(batch.owners, batch.lengths.tolist(), strict=True):
+            size[row] = size.get(row, 0) + int(n)
+        one = sub_batch(batch, [min(size, key=lambda r: (size[r], r))])  # the cheapest pair
         plain = self.inner.score(one)
         mine = self._prefix_score(one)
         self.work = Work()  # the check's own work is not part of the run's

@@ -135,7 +135,7 @@ def test_windows_hold_every_pair_once_within_their_limits():
     assert sorted(i for w in windows for i in w) == list(range(200))
     for w in windows:
         assert len(w) <= 16
-        assert len(w) == 1 or sum(pc.shared_prefix(encoded[i].sequences, 10**9) for i in w) <= 2000
+        assert len(w) == 1 or sum(pc.shared_prefix(encoded[i].sequences, 10**9) for i in w) <= 1000
         assert len(w) == 1 or sum(encoded[i].tokens for i in w) <= pc.WINDOW_FACTOR * 2000
 
 
