@@ -360,16 +360,17 @@ def sub_batch(batch: Batch, rows: Sequence[int]) -> Batch:
 def plain_scores(scorer: Any, batch: Batch, max_tokens: int, work: Work) -> torch.Tensor:
     """Full-sequence scores through the wrapped scorer, in budget-sized groups of pairs."""
     longest: dict[int, int] = {}
+    count: dict[int, int] = {}
     for (r, _), n in zip(batch.owners, batch.lengths.tolist(), strict=True):
         longest[r] = max(longest.get(r, 0), int(n))
+        count[r] = count.get(r, 0) + 1
     values: dict[tuple[int, int], float] = {}
     group: list[int] = []
     rows = list(longest)
     for k, r in enumerate(rows):
         group.append(r)
         nxt = rows[k + 1] if k + 1 < len(rows) else None
-        size = sum(1 for o in batch.owners if o[0] in group)
-        if nxt is None or (size + 2) * max(longest[x] for x in [*group, nxt]) > max_tokens:
+        if nxt is None or sum(count[x] for x in [*group, nxt]) * max(longest[x] for x in [*group, nxt]) > max_tokens:
             part = sub_batch(batch, group)
             for owner, v in zip(part.owners, scorer.score(part).tolist(), strict=True):
                 values[owner] = v
