@@ -44,11 +44,23 @@ def describe_difference(tok: Any, orig: list[int], orig_start: int, mine: list[i
         elif op == "replace":
             notes.append(f"at the {where} original has {_show(tok, orig[i1:i2])}, rbkit {_show(tok, mine[j1:j2])}")
     if scored_from_start:
-        o_resp, m_resp = len(orig) - orig_start, len(mine) - mine_start
-        if o_resp != m_resp:
-            notes.append(f"original scores {o_resp} response tokens from {_show(tok, orig[orig_start:orig_start + 6])}, "
-                         f"rbkit {m_resp} from {_show(tok, mine[mine_start:mine_start + 6])}")
-    return "; ".join(notes) or "same tokens, different response start"
+        notes.append(_scored_span(tok, orig[orig_start:], mine[mine_start:]))
+    return "; ".join(n for n in notes if n) or "same tokens, different response start"
+
+
+def _scored_span(tok: Any, o_resp: list[int], m_resp: list[int]) -> str:
+    """How the original's scored response tokens differ from rbkit's (extra tokens around them)."""
+    if o_resp == m_resp:
+        return ""
+    n = len(m_resp)
+    for lead in range(len(o_resp) - n + 1):
+        if o_resp[lead : lead + n] == m_resp:
+            trail = len(o_resp) - lead - n
+            parts = [f"{k} token(s) before the response ({_show(tok, o_resp[:lead])})" if side == "before"
+                     else f"{k} after it ({_show(tok, o_resp[lead + n:])})"
+                     for side, k in (("before", lead), ("after", trail)) if k]
+            return "original also scores " + " and ".join(parts)
+    return f"original scores {len(o_resp)} response tokens, rbkit {n} (different spans)"
 
 
 def replay(kind: str, model_dir: Path, sample: Path, orig: dict[str, Any], indices: list[int],
@@ -87,6 +99,7 @@ def explain(kind: str, model_dir: Path, sample: Path, orig: dict[str, Any], mine
         and (not dpo or list(orig["starts"][i]) == encoded[i].starts)
     )
     rows = []
+    patterns: dict[tuple[str, ...], int] = {}
     for i in differ:
         r = by_index[i]
         replay_decision = int(r.scores[0] > r.scores[1])
@@ -101,9 +114,8 @@ def explain(kind: str, model_dir: Path, sample: Path, orig: dict[str, Any], mine
             reason = (f"same tokens; a near-tie (margins {o_margin:+.2e} vs {m_margin:+.2e}) flipped by fp32 "
                       "rounding in differently shaped batches")
         else:
-            verdict = "gives" if replay_decision == orig["results"][i] else "does NOT give"
-            reason = (f"different inputs ({'; '.join(f'{side}: {d}' for side, d in zip(('chosen', 'rejected'), diffs, strict=True))}); "
-                      f"rbkit's scorer on the original's tokens {verdict} the original's decision")
+            verdict = "reproduces" if replay_decision == orig["results"][i] else "does NOT reproduce"
+            reason = f"inputs differ (pattern {patterns.setdefault(tuple(diffs), len(patterns) + 1)}); the replay {verdict} the original's decision"
         rows.append({
             "id": orig["ids"][i],
             "reason": reason,
@@ -122,6 +134,7 @@ def explain(kind: str, model_dir: Path, sample: Path, orig: dict[str, Any], mine
     return {
         "rbkit_response_tokens": sum(len(s) - max(1, st) for e in encoded for s, st in zip(e.sequences, e.starts, strict=True)),
         "pairs_with_identical_inputs": same_inputs,
+        "input_patterns": {str(n): {"chosen": p[0], "rejected": p[1]} for p, n in patterns.items()},
         "disagreements": rows,
         "explained_by_inputs": sum(1 for r in rows if r["replay_gives_original_decision"]),
         "control_replay_max_abs_diff": control_err,
