@@ -11,6 +11,7 @@ when the inputs are identical, the margins show whether it is fp32 rounding at a
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,39 +94,34 @@ def explain(kind: str, model_dir: Path, sample: Path, orig: dict[str, Any], mine
     replays, tok, encoded = replay(kind, model_dir, sample, orig, differ + controls, reduction)
     by_index = {r.index: r for r in replays}
     dpo = kind == "dpo"
-    same_inputs = sum(
-        1 for i in range(n)
-        if [list(s) for s in orig["sequences"][i]] == encoded[i].sequences
-        and (not dpo or list(orig["starts"][i]) == encoded[i].starts)
-    )
+    # the input difference of every pair, as patterns (numbered by how many pairs show them)
+    diffs = [
+        tuple(describe_difference(tok, orig["sequences"][i][j], orig["starts"][i][j], encoded[i].sequences[j],
+                                  encoded[i].starts[j], dpo) for j in (0, 1))
+        for i in range(n)
+    ]
+    counts = Counter(d for d in diffs if d != ("identical tokens", "identical tokens"))
+    number = {d: k for k, (d, _) in enumerate(counts.most_common(), start=1)}
     rows = []
-    patterns: dict[tuple[str, ...], int] = {}
     for i in differ:
         r = by_index[i]
         replay_decision = int(r.scores[0] > r.scores[1])
-        diffs = [
-            describe_difference(tok, orig["sequences"][i][j], orig["starts"][i][j], encoded[i].sequences[j],
-                                encoded[i].starts[j], dpo)
-            for j in (0, 1)
-        ]
         o_margin = orig["scores_chosen"][i] - orig["scores_rejected"][i]
         m_margin = mine["scores_chosen"][i] - mine["scores_rejected"][i]
-        if diffs == ["identical tokens", "identical tokens"]:
+        if diffs[i] not in number:
             reason = (f"same tokens; a near-tie (margins {o_margin:+.2e} vs {m_margin:+.2e}) flipped by fp32 "
                       "rounding in differently shaped batches")
         else:
             verdict = "reproduces" if replay_decision == orig["results"][i] else "does NOT reproduce"
-            reason = f"inputs differ (pattern {patterns.setdefault(tuple(diffs), len(patterns) + 1)}); the replay {verdict} the original's decision"
+            reason = f"inputs differ (pattern {number[diffs[i]]}); the replay {verdict} the original's decision"
         rows.append({
             "id": orig["ids"][i],
-            "reason": reason,
             "subset": orig["subsets"][i],
+            "reason": reason,
             "original_margin": o_margin,
             "rbkit_margin": m_margin,
             "replay_margin": r.scores[0] - r.scores[1],
             "replay_gives_original_decision": replay_decision == orig["results"][i],
-            "chosen_inputs": diffs[0],
-            "rejected_inputs": diffs[1],
         })
     control_err = max(
         (abs(by_index[i].scores[j] - orig[k][i]) for i in controls for j, k in ((0, "scores_chosen"), (1, "scores_rejected"))),
@@ -133,8 +129,8 @@ def explain(kind: str, model_dir: Path, sample: Path, orig: dict[str, Any], mine
     )
     return {
         "rbkit_response_tokens": sum(len(s) - max(1, st) for e in encoded for s, st in zip(e.sequences, e.starts, strict=True)),
-        "pairs_with_identical_inputs": same_inputs,
-        "input_patterns": {str(n): {"chosen": p[0], "rejected": p[1]} for p, n in patterns.items()},
+        "pairs_with_identical_inputs": n - sum(counts.values()),
+        "input_patterns": {str(k): {"pairs": counts[d], "chosen": d[0], "rejected": d[1]} for d, k in number.items()},
         "disagreements": rows,
         "explained_by_inputs": sum(1 for r in rows if r["replay_gives_original_decision"]),
         "control_replay_max_abs_diff": control_err,

@@ -151,7 +151,8 @@ def render(results: dict[str, Any]) -> None:
             console.print(f"   - {d['subset']}/{d['id']}: margin original {d['original_margin']:+.4g}, rbkit {d['rbkit_margin']:+.4g}, "
                           f"replay {d['replay_margin']:+.4g}: {d['reason']}", highlight=False)
         for n, pattern in ex.get("input_patterns", {}).items():
-            console.print(f"   pattern {n}: chosen: {pattern['chosen']}; rejected: {pattern['rejected']}", highlight=False)
+            console.print(f"   input pattern {n} ({pattern['pairs']} pairs): chosen: {pattern['chosen']}; "
+                          f"rejected: {pattern['rejected']}", highlight=False)
     console.print("[bold]targets[/]")
     ok_all = True
     for kind, block in results["kinds"].items():
