@@ -138,14 +138,15 @@ def main() -> int:
         results["kinds"][kind] = block
     results["load_after"] = loadavg()
     render(results)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    target = RESULTS if len(args.kinds) == 2 else RESULTS.with_name(f"eval_speed-{'-'.join(args.kinds)}.json")
+    target.parent.mkdir(parents=True, exist_ok=True)
     slim = {**results, "kinds": {k: {**b, "original": {**b["original"], "record": _slim(b["original"]["record"])},
                                      "rbkit": {**b["rbkit"], "record": _slim(b["rbkit"]["record"])}}
                                  for k, b in results["kinds"].items()}}
-    tmp = RESULTS.with_suffix(".tmp")
+    tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps(slim, indent=1))
-    os.replace(tmp, RESULTS)
-    print(f"bench: figures written to {RESULTS.relative_to(REPO)}")
+    os.replace(tmp, target)
+    print(f"bench: figures written to {target.relative_to(REPO)}")
     return 0 if results["targets_met"] else 1
 
 
