@@ -17,12 +17,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from rbkit.curation.build import run_build
+from rbkit.curation.pipeline import BuildOptions
+from rbkit.subsets.registry import select
 from rich.console import Console
 from rich.table import Table
-
-from curation.build import run_build
-from curation.pipeline import BuildOptions
-from subsets.registry import select
 
 TARGET_WARM_SECONDS = 30.0
 

@@ -15,10 +15,10 @@ import json
 import sys
 import time
 
-from curation.errors import RbkitError
-from curation.sources import resolve
-from curation.verify.math_selfcheck import run_selfcheck
-from subsets.prm_math import MATH_TEST
+from rbkit.curation.errors import RbkitError
+from rbkit.curation.sources import resolve
+from rbkit.curation.verify.math_selfcheck import run_selfcheck
+from rbkit.subsets.prm_math import MATH_TEST
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,9 +16,9 @@ import hashlib
 import json
 import sys
 
-from curation.errors import RbkitError
-from curation.verify.refusal import agreement, format_agreement
-from subsets.xstest import Completion, labelled_completions
+from rbkit.curation.errors import RbkitError
+from rbkit.curation.verify.refusal import agreement, format_agreement
+from rbkit.subsets.xstest import Completion, labelled_completions
 
 
 def is_dev(prompt_id: str) -> bool:

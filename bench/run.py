@@ -130,7 +130,7 @@ def main() -> int:
         block = {
             "original": {"label": orig["entry_point"], "record": orig,
                          "figures": side_figures(orig, o_wall, o_rss, cost, None if dpo else 0)},
-            "rbkit": {"label": "eval.runner.run", "record": mine,
+            "rbkit": {"label": "rbkit.eval.runner.run", "record": mine,
                       "figures": side_figures(mine, m_wall, m_rss, cost, why["rbkit_response_tokens"] if dpo else 0)},
             "explain": why,
         }

@@ -67,10 +67,10 @@ def _scored_span(tok: Any, o_resp: list[int], m_resp: list[int]) -> str:
 def replay(kind: str, model_dir: Path, sample: Path, orig: dict[str, Any], indices: list[int],
            reduction: str) -> tuple[list[Replay], Any, list[Any]]:
     """rbkit's scorer on the original's tokens for `indices`; also rbkit's own encodings."""
-    from eval.batching import collate
-    from eval.data import load_file
-    from eval.render import EncodedPair, Renderer
-    from eval.runner import EvalConfig, load_scorer
+    from rbkit.eval.batching import collate
+    from rbkit.eval.data import load_file
+    from rbkit.eval.render import EncodedPair, Renderer
+    from rbkit.eval.runner import EvalConfig, load_scorer
 
     cfg = EvalConfig(model=str(model_dir), kind=kind, reduction=reduction, device="cpu", progress=False)
     scorer, *_ = load_scorer(cfg, lambda _msg: None)

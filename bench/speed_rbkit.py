@@ -33,9 +33,8 @@ def main() -> None:
 
     started = time.perf_counter()
     import torch
+    from rbkit.eval.runner import EvalConfig, run
     from transformers import LlamaModel
-
-    from eval.runner import EvalConfig, run
 
     log = ForwardLog()
     log.wrap(LlamaModel)

@@ -21,15 +21,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rbkit.curation.pipeline import BuildContext, BuildOptions
+from rbkit.curation.rows import TrioRow
+from rbkit.curation.verify.code import CodeVerifier, Verdict, pair_reason
+from rbkit.subsets.humanevalpack import FILES, HepMaterial
+from rbkit.subsets.registry import get
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-
-from curation.pipeline import BuildContext, BuildOptions
-from curation.rows import TrioRow
-from curation.verify.code import CodeVerifier, Verdict, pair_reason
-from subsets.humanevalpack import FILES, HepMaterial
-from subsets.registry import get
 
 COLD_TARGET_S = 15 * 60
 WARM_TARGET_S = 30

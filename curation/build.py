@@ -27,15 +27,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curation.dedup import cross_subset_hook
-from curation.errors import SchemaViolationError, SourceMissingError
-from curation.gates import GateConfig, gate_hook
-from curation.pipeline import BuildContext, BuildOptions, Step, SubsetOutcome, run_steps
-from curation.rows import DroppedRow, TrioRow
-from curation.sources import SourceFile, resolve, sha256_file
-from curation.trio_io import DIR_MODE, read_rows, to_table, write_jsonl, write_parquet, write_text
-from curation.validate import Violation, validate_records
-from subsets.registry import SubsetSpec
+from rbkit.curation.dedup import cross_subset_hook
+from rbkit.curation.errors import SchemaViolationError, SourceMissingError
+from rbkit.curation.gates import GateConfig, gate_hook
+from rbkit.curation.pipeline import BuildContext, BuildOptions, Step, SubsetOutcome, run_steps
+from rbkit.curation.rows import DroppedRow, TrioRow
+from rbkit.curation.sources import SourceFile, resolve, sha256_file
+from rbkit.curation.trio_io import (
+    DIR_MODE,
+    read_rows,
+    to_table,
+    write_jsonl,
+    write_parquet,
+    write_text,
+)
+from rbkit.curation.validate import Violation, validate_records
+from rbkit.subsets.registry import SubsetSpec
 
 BUILD_FORMAT = 1
 FILTERED = "filtered"
@@ -227,7 +234,7 @@ def run_build(
             "Fetch them, or pass --allow-missing to build the other subsets and record these as missing."
         )
     if options.review_dir is not None:  # pulled review decisions apply last (curation.review)
-        from curation.review.decisions import ReviewDecisionsStep
+        from rbkit.curation.review.decisions import ReviewDecisionsStep
 
         post_steps = [*post_steps, ReviewDecisionsStep.from_path(options.review_dir)]
     by_name = {s.name: s for s in specs}
@@ -281,7 +288,7 @@ LOCAL_REPO_ID = "local/rbkit-build"  # a constant, so the card is byte-identical
 
 def write_build_card(dest: Path, manifest: dict[str, Any], rows_by_subset: dict[str, list[TrioRow]]) -> None:
     """A dataset card in the build folder, so `datasets.load_dataset(out, name=subset)` works as is."""
-    from curation.card import build_card
+    from rbkit.curation.card import build_card
 
     folder = BuildFolder(dest, manifest, dict(rows_by_subset))
     write_text(dest / "README.md", build_card(folder, LOCAL_REPO_ID))

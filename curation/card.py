@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from curation.rows import PUBLISHED_COLUMNS, TrioRow
+from rbkit.curation.rows import PUBLISHED_COLUMNS, TrioRow
 
 CARD_FORMAT = 1
 PRIOR_SETS = "Prior Sets"
@@ -348,7 +348,7 @@ def subset_description(name: str, summary: Mapping[str, Any]) -> str:
     if summary.get("description"):
         return str(summary["description"])
     try:
-        from subsets.registry import get
+        from rbkit.subsets.registry import get
 
         return get(name).description
     except KeyError:

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-
-from curation.pipeline import BuildContext, StepResult, drop
-from curation.rows import DroppedRow, TrioRow
+from rbkit.curation.pipeline import BuildContext, StepResult, drop
+from rbkit.curation.rows import DroppedRow, TrioRow
 
 SHINGLE = 5  # characters per shingle: robust to small edits, meaningful on short prompts
 NUM_PERM = 128

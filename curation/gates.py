@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from curation.errors import RbkitError
-from curation.rows import TrioRow
+from rbkit.curation.errors import RbkitError
+from rbkit.curation.rows import TrioRow
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 RULERS: tuple[str, ...] = ("longer", "shorter", "bow")

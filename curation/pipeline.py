@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from curation.errors import SourceRowError
-from curation.rows import DroppedRow, TrioRow, canonical_json
+from rbkit.curation.errors import SourceRowError
+from rbkit.curation.rows import DroppedRow, TrioRow, canonical_json
 
 
 @dataclass

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from curation.build import read_build, swap_in
-from curation.card import (
+from rbkit.curation.build import read_build, swap_in
+from rbkit.curation.card import (
     ConfigInfo,
     all_configs,
     build_facts,
@@ -40,8 +40,8 @@ from curation.card import (
     subset_description,
     subset_facts,
 )
-from curation.errors import RbkitError
-from curation.sources import git_blob_sha1, sha256_file
+from rbkit.curation.errors import RbkitError
+from rbkit.curation.sources import git_blob_sha1, sha256_file
 
 SPLIT = "filtered"
 FILTERED_CONFIG = "filtered"

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from curation.errors import SourceRowError
+from rbkit.curation.errors import SourceRowError
 
 Row = tuple[int, dict[str, Any] | SourceRowError]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from curation.sources import SourceFile
+    from rbkit.curation.sources import SourceFile
 
 PUBLISHED_COLUMNS: tuple[str, ...] = (
     "prompt",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from curation.errors import SourceHashError, SourceMissingError
+from rbkit.curation.errors import SourceHashError, SourceMissingError
 
 SourceKind = Literal["github", "github-lfs", "hub-dataset", "hub-space"]
 

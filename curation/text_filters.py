@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from curation.pipeline import KEEP, Decision, Drop, RowFilter, row_filter
-from curation.rows import TrioRow
+from rbkit.curation.pipeline import KEEP, Decision, Drop, RowFilter, row_filter
+from rbkit.curation.rows import TrioRow
 
 SIDES: tuple[str, ...] = ("prompt", "chosen", "rejected")
 RESPONSES: tuple[str, ...] = ("chosen", "rejected")
@@ -338,7 +338,7 @@ RefusalClassifier = Callable[[str], str]
 
 
 def _default_refusal_classifier() -> RefusalClassifier:
-    from curation.verify.refusal import classify
+    from rbkit.curation.verify.refusal import classify
 
     return classify
 
@@ -364,7 +364,7 @@ def no_refusal(sides: Sequence[str] = ("chosen",), classify: RefusalClassifier |
             if verdict != "comply":
                 evidence: dict[str, Any] = {"side": label, "label": verdict}
                 if classify is None:
-                    from curation.verify import refusal
+                    from rbkit.curation.verify import refusal
 
                     detect = getattr(refusal, "detect", None)
                     if detect is not None:

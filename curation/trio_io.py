@@ -15,8 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from curation.rows import TrioRow
+from rbkit.curation.rows import TrioRow
 
 VERIFICATION_TYPE = pa.struct(
     [("verifier", pa.string()), ("side", pa.string()), ("verdict", pa.string()), ("detail", pa.string())]

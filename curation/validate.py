@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema.exceptions import ValidationError, best_match
+from rbkit.curation.trio_io import read_records
 
-import schemas
-from curation.trio_io import read_records
+from rbkit import schemas
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from eval.data import Pair
-from eval.scoring import (
+from rbkit.eval.data import Pair
+from rbkit.eval.scoring import (
     CONVENTIONS,
     TiesPolicy,
     best_of_n_credit,
@@ -27,8 +26,14 @@ from eval.scoring import (
     ties_score,
     ties_table,
 )
-from eval.sections import PRIOR_SETS, PRIOR_SETS_SCORED, RB2_SUBSETS, SubsetInfo
-from eval.stats import bootstrap_means, bootstrap_ties, percentile_ci, seeded_rng, weighted_samples
+from rbkit.eval.sections import PRIOR_SETS, PRIOR_SETS_SCORED, RB2_SUBSETS, SubsetInfo
+from rbkit.eval.stats import (
+    bootstrap_means,
+    bootstrap_ties,
+    percentile_ci,
+    seeded_rng,
+    weighted_samples,
+)
 
 TIES_SUBSET = "Ties"
 

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-
-from eval.render import EncodedPair
+from rbkit.eval.render import EncodedPair
 
 
 @dataclass

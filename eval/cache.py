@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from curation.rows import canonical_json
+from rbkit.curation.rows import canonical_json
 
 FORMAT = 1
 

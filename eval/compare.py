@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from eval import results as results_io
-from eval.errors import ResultsError
-from eval.scoring import CONVENTIONS
-from eval.sections import PRIOR_SETS, PRIOR_SETS_SCORED
-from eval.stats import (
+from rbkit.eval import results as results_io
+from rbkit.eval.errors import ResultsError
+from rbkit.eval.scoring import CONVENTIONS
+from rbkit.eval.sections import PRIOR_SETS, PRIOR_SETS_SCORED
+from rbkit.eval.stats import (
     mcnemar_exact,
     paired_bootstrap_p,
     paired_resample_means,

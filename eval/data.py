@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-
-from curation.rows import canonical_json
-from eval.errors import DatasetError
+from rbkit.curation.rows import canonical_json
+from rbkit.eval.errors import DatasetError
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("prompt", "chosen", "rejected", "subset")
 Message = tuple[str, str]  # (role, content)

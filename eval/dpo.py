@@ -14,11 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
-
-from eval.batching import Batch
-from eval.errors import ModelError
-from eval.heads import LoadOptions, choose_pad, context_length, load_tokenizer, quiet_transformers
-from eval.models import ModelRef
+from rbkit.eval.batching import Batch
+from rbkit.eval.errors import ModelError
+from rbkit.eval.heads import (
+    LoadOptions,
+    choose_pad,
+    context_length,
+    load_tokenizer,
+    quiet_transformers,
+)
+from rbkit.eval.models import ModelRef
 
 Reduction = Literal["sum", "avg", "norm"]
 CHUNK_BYTES = 64 << 20  # fp32 logits per chunk

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from curation.errors import RbkitError
+from rbkit.curation.errors import RbkitError
 
 
 class DatasetError(RbkitError):

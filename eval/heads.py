@@ -4,7 +4,7 @@ Any `AutoModelForSequenceClassification` works through the built-in `classifier`
 Custom heads (a value head on a causal LM, a model with its own scoring code) plug in without
 touching rbkit, either with the decorator
 
-    from eval.heads import register_head
+    from rbkit.eval.heads import register_head
 
     @register_head("my-rm")
     def load_my_rm(model: ModelRef, options: LoadOptions) -> Scorer: ...
@@ -27,10 +27,9 @@ from importlib.metadata import entry_points
 from typing import Any, Protocol
 
 import torch
-
-from eval.batching import Batch
-from eval.errors import ModelError
-from eval.models import ModelRef
+from rbkit.eval.batching import Batch
+from rbkit.eval.errors import ModelError
+from rbkit.eval.models import ModelRef
 
 ENTRY_POINT_GROUP = "rbkit.heads"
 

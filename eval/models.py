@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.errors import ModelError
+from rbkit.eval.errors import ModelError
 
 _FULL_HASH_LIMIT = 8 << 20
 _EDGE = 1 << 20

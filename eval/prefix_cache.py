@@ -33,9 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-
-from eval.batching import Batch
-from eval.render import EncodedPair, common_prefix
+from rbkit.eval.batching import Batch
+from rbkit.eval.render import EncodedPair, common_prefix
 
 MIN_PREFIX = 4  # shorter shared prefixes are not worth a cache
 SUB_BATCH_TOKENS = 4096  # trunk calls stay under this (CPU GEMMs are no faster above; activations stay small)
@@ -321,7 +320,7 @@ def classifier_scores(model: Any, batch: Batch, max_tokens: int, work: Work) -> 
 def response_logps(model: Any, batch: Batch, max_tokens: int, work: Work,
                    chunk_bytes: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-token log-probs of every response token and their sequence (as eval.dpo computes them)."""
-    from eval.dpo import _final_logits
+    from rbkit.eval.dpo import _final_logits
 
     base = getattr(model, model.base_model_prefix)
     starts = [max(1, int(x)) for x in batch.starts]
@@ -428,7 +427,7 @@ class PrefixScorer:
 
     def plan(self, encoded: Sequence[EncodedPair], *, max_tokens: int, max_pairs: int | None = None) -> list[list[int]]:
         if not self.enabled:
-            from eval.batching import plan
+            from rbkit.eval.batching import plan
 
             return plan(encoded, max_tokens=max_tokens, max_pairs=max_pairs)
         return plan_windows(encoded, max_tokens=max_tokens, max_pairs=max_pairs)
@@ -437,7 +436,7 @@ class PrefixScorer:
         inner = self.inner
         if inner.kind == "classifier":
             return classifier_scores(inner.model, batch, self.max_tokens, self.work)
-        from eval.dpo import CHUNK_BYTES, reduce
+        from rbkit.eval.dpo import CHUNK_BYTES, reduce
 
         n = batch.input_ids.shape[0]
         lp, owner = response_logps(inner.policy, batch, self.max_tokens, self.work, CHUNK_BYTES)
@@ -478,8 +477,8 @@ class PrefixScorer:
 def supports_prefix(scorer: Any) -> bool:
     """The built-in scorers only (exact types: a subclass may score differently), decoder
     classifiers pooled at the last token and causal-LM DPO scorers."""
-    from eval.dpo import DPOScorer
-    from eval.heads import SequenceClassifier
+    from rbkit.eval.dpo import DPOScorer
+    from rbkit.eval.heads import SequenceClassifier
 
     if type(scorer) is SequenceClassifier:
         return scorer.pooling == "last-token"

@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eval.data import Dataset, Pair, check_unique, pair_from_record, select_subsets
-from eval.errors import DatasetError
+from rbkit.eval.data import Dataset, Pair, check_unique, pair_from_record, select_subsets
+from rbkit.eval.errors import DatasetError
 
 SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eval.data import Pair
-from eval.errors import DatasetError, ModelError, TooLongError
+from rbkit.eval.data import Pair
+from rbkit.eval.errors import DatasetError, ModelError, TooLongError
 
 # The Tulu 2 chat format (what the original's FastChat `tulu` fallback approximates), with
 # system turns kept and the end of each assistant turn marked by the tokenizer's EOS.

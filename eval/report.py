@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rbkit.eval.scoring import CONVENTIONS
+from rbkit.eval.sections import CORE_SECTIONS, PRIOR_SETS
 from rich.console import Console, Group
 from rich.table import Table
-
-from eval.scoring import CONVENTIONS
-from eval.sections import CORE_SECTIONS, PRIOR_SETS
 
 SECTION_ORDER = (*CORE_SECTIONS, PRIOR_SETS)
 OVERALL_ORDER = (*(c.name for c in CONVENTIONS), "rb2_mean_6_subsets")

@@ -17,10 +17,10 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from rbkit.eval.aggregate import RowScore
+from rbkit.eval.errors import ResultsError
 
-import schemas
-from eval.aggregate import RowScore
-from eval.errors import ResultsError
+from rbkit import schemas
 
 RESULTS = "results.json"
 SCORES = "scores.parquet"

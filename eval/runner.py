@@ -17,6 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from rbkit.eval import aggregate as agg
+from rbkit.eval import results as results_io
+from rbkit.eval.batching import collate, plan
+from rbkit.eval.cache import CachedRow, ScoreCache, cache_key
+from rbkit.eval.data import Dataset, Pair, is_build_folder, load_build_folder, load_file
+from rbkit.eval.errors import DatasetError, ModelError
+from rbkit.eval.heads import LoadOptions, Scorer, get_head
+from rbkit.eval.models import ModelRef, fingerprint, resolve
+from rbkit.eval.prefix_cache import Work, with_prefix_sharing
+from rbkit.eval.render import TRUNCATION_POLICY, EncodedPair, Renderer
+from rbkit.eval.scoring import TiesPolicy
+from rbkit.eval.sections import resolve as resolve_sections
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -28,19 +40,6 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
-
-from eval import aggregate as agg
-from eval import results as results_io
-from eval.batching import collate, plan
-from eval.cache import CachedRow, ScoreCache, cache_key
-from eval.data import Dataset, Pair, is_build_folder, load_build_folder, load_file
-from eval.errors import DatasetError, ModelError
-from eval.heads import LoadOptions, Scorer, get_head
-from eval.models import ModelRef, fingerprint, resolve
-from eval.prefix_cache import Work, with_prefix_sharing
-from eval.render import TRUNCATION_POLICY, EncodedPair, Renderer
-from eval.scoring import TiesPolicy
-from eval.sections import resolve as resolve_sections
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 DEFAULT_DATASET = Path("out")
@@ -103,7 +102,7 @@ def load_dataset_spec(spec: str | None, subsets: Sequence[str] = (), revision: s
         return load_build_folder(path, subsets)
     if path.is_file():
         return load_file(path, subsets)
-    from eval.published import load_published, parse
+    from rbkit.eval.published import load_published, parse
 
     ref = parse(spec)
     if ref is None:
@@ -133,7 +132,7 @@ def load_scorer(cfg: EvalConfig, say: Callable[[str], None]) -> tuple[Scorer, Mo
     )
     default = cfg.model is None
     if default:
-        from eval.default_model import DEFAULT_ID, default_model_dir
+        from rbkit.eval.default_model import DEFAULT_ID, default_model_dir
 
         folder = default_model_dir(progress=say)
         model = ModelRef(DEFAULT_ID, folder, None, fingerprint(folder))
@@ -144,7 +143,7 @@ def load_scorer(cfg: EvalConfig, say: Callable[[str], None]) -> tuple[Scorer, Mo
     if reference is not None and kind != "dpo":
         raise ModelError("--ref-model only applies to --kind dpo")
     if kind == "dpo":
-        from eval.dpo import load_dpo
+        from rbkit.eval.dpo import load_dpo
 
         if cfg.reduction not in ("sum", "avg", "norm"):
             raise ModelError(f"--dpo-reduction {cfg.reduction!r}: expected sum, avg or norm")

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from eval.sections import (
+from rbkit.eval.sections import (
     CORE_SECTIONS,
     PRIOR_SETS,
     PRIOR_SETS_SCORED,

@@ -73,7 +73,7 @@ class SubsetInfo:
 def _registry() -> Mapping[str, Any]:
     """Registered subsets; a builder that fails to import must not stop scoring."""
     try:
-        from subsets.registry import load_all
+        from rbkit.subsets.registry import load_all
 
         return load_all()
     except Exception:  # scoring still works from the other two sources

@@ -13,8 +13,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-
-from eval.scoring import TiesTable, ties_score
+from rbkit.eval.scoring import TiesTable, ties_score
 
 _CHUNK = 256  # resamples drawn at once (bounded memory for 9,000-row prior sets)
 

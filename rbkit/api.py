@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from curation.build import BuildFolder, BuildResult, read_build, run_build
-from curation.pipeline import BuildOptions
-from curation.validate import ValidationReport, validate_path
-from subsets.registry import SubsetSpec, load_all, select
+from rbkit.curation.build import BuildFolder, BuildResult, read_build, run_build
+from rbkit.curation.pipeline import BuildOptions
+from rbkit.curation.validate import ValidationReport, validate_path
+from rbkit.subsets.registry import SubsetSpec, load_all, select
 
 
 def build(

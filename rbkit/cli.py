@@ -8,7 +8,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from curation.errors import RbkitError
 from rbkit.commands import build as build_cmd
 from rbkit.commands import eval as eval_cmd
 from rbkit.commands import ls as ls_cmd
@@ -16,6 +15,7 @@ from rbkit.commands import publish as publish_cmd
 from rbkit.commands import review as review_cmd
 from rbkit.commands import sources as sources_cmd
 from rbkit.commands import validate as validate_cmd
+from rbkit.curation.errors import RbkitError
 
 app = typer.Typer(
     name="rbkit",

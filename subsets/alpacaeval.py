@@ -16,15 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-
-from curation.dedup import DedupStep
-from curation.errors import SourceRowError
-from curation.pipeline import BuildContext, SelectStep, Step
-from curation.readers import json_array_rows, text_field
-from curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
-from curation.sources import SourceFile, resolve
-from curation.text_filters import CHAT_ARTEFACT_FILTERS, length_window, no_refusal
-from subsets.registry import LengthBias, register_subset
+from rbkit.curation.dedup import DedupStep
+from rbkit.curation.errors import SourceRowError
+from rbkit.curation.pipeline import BuildContext, SelectStep, Step
+from rbkit.curation.readers import json_array_rows, text_field
+from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
+from rbkit.curation.sources import SourceFile, resolve
+from rbkit.curation.text_filters import CHAT_ARTEFACT_FILTERS, length_window, no_refusal
+from rbkit.subsets.registry import LengthBias, register_subset
 
 BUILDER = "subsets.alpacaeval"
 BUILDER_VERSION = "1"

@@ -33,14 +33,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-
-from curation.errors import SourceRowError
-from curation.pipeline import BuildContext, SelectStep
-from curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
-from curation.sources import SourceFile, resolve
-from curation.verify.refusal import Label, RefusalCheck
-from subsets.registry import register_subset
-from subsets.xstest import balanced_pick
+from rbkit.curation.errors import SourceRowError
+from rbkit.curation.pipeline import BuildContext, SelectStep
+from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
+from rbkit.curation.sources import SourceFile, resolve
+from rbkit.curation.verify.refusal import Label, RefusalCheck
+from rbkit.subsets.registry import register_subset
+from rbkit.subsets.xstest import balanced_pick
 
 BUILDER = "subsets.donotanswer"
 BUILDER_VERSION = "1"

@@ -17,13 +17,13 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-from curation.errors import SourceRowError
-from curation.pipeline import BuildContext, SelectStep
-from curation.readers import jsonl_rows, text_field
-from curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
-from curation.sources import SourceFile, resolve
-from curation.verify.code import Candidate, CodeVerifyStep
-from subsets.registry import register_subset
+from rbkit.curation.errors import SourceRowError
+from rbkit.curation.pipeline import BuildContext, SelectStep
+from rbkit.curation.readers import jsonl_rows, text_field
+from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
+from rbkit.curation.sources import SourceFile, resolve
+from rbkit.curation.verify.code import Candidate, CodeVerifyStep
+from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.humanevalpack"
 BUILDER_VERSION = "1"

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from curation.errors import SourceRowError
-from curation.pipeline import BuildContext
-from curation.readers import choice_field, json_array_rows, text_field
-from curation.rows import DroppedRow, Provenance, TrioRow, Verification, canonical_json, stable_id
-from curation.sources import SourceFile, resolve
-from subsets.registry import register_subset
+from rbkit.curation.errors import SourceRowError
+from rbkit.curation.pipeline import BuildContext
+from rbkit.curation.readers import choice_field, json_array_rows, text_field
+from rbkit.curation.rows import (
+    DroppedRow,
+    Provenance,
+    TrioRow,
+    Verification,
+    canonical_json,
+    stable_id,
+)
+from rbkit.curation.sources import SourceFile, resolve
+from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.llmbar"
 BUILDER_VERSION = "1"

@@ -29,12 +29,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from curation.errors import SourceRowError
-from curation.pipeline import BuildContext, Drop, Keep, SelectStep, StepResult, drop, row_filter
-from curation.readers import jsonl_rows, text_field
-from curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
-from curation.sources import SourceFile, resolve
-from subsets.registry import register_subset
+from rbkit.curation.errors import SourceRowError
+from rbkit.curation.pipeline import (
+    BuildContext,
+    Drop,
+    Keep,
+    SelectStep,
+    StepResult,
+    drop,
+    row_filter,
+)
+from rbkit.curation.readers import jsonl_rows, text_field
+from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
+from rbkit.curation.sources import SourceFile, resolve
+from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.prior_sets"
 BUILDER_VERSION = "1"

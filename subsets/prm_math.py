@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from curation.errors import SourceRowError
-from curation.pipeline import (
+from rbkit.curation.errors import SourceRowError
+from rbkit.curation.pipeline import (
     KEEP,
     BuildContext,
     Decision,
@@ -39,11 +39,11 @@ from curation.pipeline import (
     drop,
     row_filter,
 )
-from curation.readers import jsonl_rows, text_field
-from curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
-from curation.sources import SourceFile, resolve
-from curation.verify.math import VerifyMathAnswers
-from subsets.registry import register_subset
+from rbkit.curation.readers import jsonl_rows, text_field
+from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
+from rbkit.curation.sources import SourceFile, resolve
+from rbkit.curation.verify.math import VerifyMathAnswers
+from rbkit.subsets.registry import register_subset
 
 SUBSET = "math-prm"
 BUILDER = "subsets.prm_math"

@@ -31,13 +31,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from curation.errors import SourceRowError
-from curation.pipeline import BuildContext, SelectStep
-from curation.readers import jsonl_rows, text_field
-from curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
-from curation.sources import SourceFile, resolve
-from curation.verify.refusal import RefusalCheck
-from subsets.registry import register_subset
+from rbkit.curation.errors import SourceRowError
+from rbkit.curation.pipeline import BuildContext, SelectStep
+from rbkit.curation.readers import jsonl_rows, text_field
+from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
+from rbkit.curation.sources import SourceFile, resolve
+from rbkit.curation.verify.refusal import RefusalCheck
+from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.refusals"
 BUILDER_VERSION = "1"

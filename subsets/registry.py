@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from curation.pipeline import BuildContext, Step
-from curation.rows import DroppedRow, TrioRow
-from curation.sources import SourceFile
+from rbkit.curation.pipeline import BuildContext, Step
+from rbkit.curation.rows import DroppedRow, TrioRow
+from rbkit.curation.sources import SourceFile
 
 SECTIONS: tuple[str, ...] = ("Chat", "Chat Hard", "Safety", "Reasoning", "Prior Sets")
 LengthBias = Literal["longer", "shorter", "none"]
@@ -53,15 +53,15 @@ _REGISTRY: dict[str, SubsetSpec] = {}
 
 # Modules that register subsets; imported lazily so `import subsets` stays cheap.
 BUILDER_MODULES: tuple[str, ...] = (
-    "subsets.alpacaeval",
-    "subsets.mtbench",
-    "subsets.llmbar",
-    "subsets.xstest",
-    "subsets.donotanswer",
-    "subsets.refusals",
-    "subsets.humanevalpack",
-    "subsets.prm_math",
-    "subsets.prior_sets",
+    "rbkit.subsets.alpacaeval",
+    "rbkit.subsets.mtbench",
+    "rbkit.subsets.llmbar",
+    "rbkit.subsets.xstest",
+    "rbkit.subsets.donotanswer",
+    "rbkit.subsets.refusals",
+    "rbkit.subsets.humanevalpack",
+    "rbkit.subsets.prm_math",
+    "rbkit.subsets.prior_sets",
 )
 
 

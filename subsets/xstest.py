@@ -36,13 +36,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from curation.errors import SourceRowError
-from curation.pipeline import BuildContext, SelectStep
-from curation.readers import choice_field, csv_rows, text_field
-from curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
-from curation.sources import SourceFile, resolve
-from curation.verify.refusal import Label, RefusalCheck, agreement
-from subsets.registry import register_subset
+from rbkit.curation.errors import SourceRowError
+from rbkit.curation.pipeline import BuildContext, SelectStep
+from rbkit.curation.readers import choice_field, csv_rows, text_field
+from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
+from rbkit.curation.sources import SourceFile, resolve
+from rbkit.curation.verify.refusal import Label, RefusalCheck, agreement
+from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.xstest"
 BUILDER_VERSION = "1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from curation.rows import Provenance, TrioRow, stable_id
+from rbkit.curation.rows import Provenance, TrioRow, stable_id
 
 
 def make_row(key: str = "k1", subset: str = "demo", **over) -> TrioRow:

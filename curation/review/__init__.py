@@ -19,6 +19,11 @@ Modules, one job each:
 - `local_server`, `server_venv`, `server_plugin/`: `rbkit review serve`.
 """
 
-from curation.review.decisions import Decision, ReviewDecisionsStep, apply_decisions, read_decisions
+from rbkit.curation.review.decisions import (
+    Decision,
+    ReviewDecisionsStep,
+    apply_decisions,
+    read_decisions,
+)
 
 __all__ = ["Decision", "ReviewDecisionsStep", "apply_decisions", "read_decisions"]

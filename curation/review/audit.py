@@ -13,9 +13,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pyarrow.parquet as pq
-
-from curation.review.connection import ReviewError
-from curation.review.dataset import AuditStat
+from rbkit.curation.review.connection import ReviewError
+from rbkit.curation.review.dataset import AuditStat
 
 SCORES_FILE = "scores.parquet"
 REQUIRED_COLUMNS = ("id", "subset", "score_chosen", "score_rejected", "correct")

@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from curation.build import BuildFolder, read_build, write_build
-from curation.review.connection import ReviewError
-from curation.review.dataset import SubsetInfo
-from curation.rows import DroppedRow, TrioRow
+from rbkit.curation.build import BuildFolder, read_build, write_build
+from rbkit.curation.review.connection import ReviewError
+from rbkit.curation.review.dataset import SubsetInfo
+from rbkit.curation.rows import DroppedRow, TrioRow
 
 REVIEW_DIR = "review"
 

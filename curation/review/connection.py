@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-
-from curation.errors import RbkitError
+from rbkit.curation.errors import RbkitError
 
 DEFAULT_WORKSPACE = "rbkit"
 API_KEY_HEADER = "X-Argilla-Api-Key"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from curation.review.connection import ReviewError
-from curation.review.pairs import (
+from rbkit.curation.review.connection import ReviewError
+from rbkit.curation.review.pairs import (
     LABELS,
     content_sha256,
     flagged,
@@ -20,7 +20,7 @@ from curation.review.pairs import (
     text_of,
     verification_terms,
 )
-from curation.rows import TrioRow
+from rbkit.curation.rows import TrioRow
 
 LABEL_QUESTION = "label"
 COMMENT_QUESTION = "comment"

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curation.pipeline import BuildContext, StepResult, drop
-from curation.review.connection import ReviewError
-from curation.review.pairs import LABELS, content_sha256, original, swapped
-from curation.rows import DroppedRow, Review, TrioRow
+from rbkit.curation.pipeline import BuildContext, StepResult, drop
+from rbkit.curation.review.connection import ReviewError
+from rbkit.curation.review.pairs import LABELS, content_sha256, original, swapped
+from rbkit.curation.rows import DroppedRow, Review, TrioRow
 
 DECISIONS_FILE = "decisions.jsonl"
 STATUS_BY_LABEL = {"chosen": "accepted", "rejected": "edited", "tie": "rejected", "invalid": "rejected"}

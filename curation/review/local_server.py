@@ -33,9 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-from curation.review.server_plugin import LAUNCHER
-from curation.review.server_venv import (
+from rbkit.curation.review.server_plugin import LAUNCHER
+from rbkit.curation.review.server_venv import (
     ARGILLA_SERVER_VERSION,
     ServerSetupError,
     cache_root,

@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from curation.rows import TrioRow, Verification, canonical_json
+from rbkit.curation.rows import TrioRow, Verification, canonical_json
 
 LABELS: dict[str, str] = {
     "chosen": "Chosen is better (keep)",

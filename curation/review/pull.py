@@ -24,12 +24,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from curation.build import BuildFolder
-from curation.review.agreement import agreement
-from curation.review.buildio import REVIEW_DIR, load, pick_subsets, rewrite
-from curation.review.connection import ReviewTarget, check, require_role
-from curation.review.dataset import COMMENT_QUESTION, LABEL_QUESTION
-from curation.review.decisions import (
+from rbkit.curation.build import BuildFolder
+from rbkit.curation.review.agreement import agreement
+from rbkit.curation.review.buildio import REVIEW_DIR, load, pick_subsets, rewrite
+from rbkit.curation.review.connection import ReviewTarget, check, require_role
+from rbkit.curation.review.dataset import COMMENT_QUESTION, LABEL_QUESTION
+from rbkit.curation.review.decisions import (
     DECISIONS_FILE,
     STEP_NAME,
     Decision,
@@ -37,10 +37,10 @@ from curation.review.decisions import (
     read_decisions,
     write_decisions,
 )
-from curation.review.pairs import LABELS, original
-from curation.review.rest import ArgillaReader
-from curation.rows import Review, TrioRow
-from curation.trio_io import write_text
+from rbkit.curation.review.pairs import LABELS, original
+from rbkit.curation.review.rest import ArgillaReader
+from rbkit.curation.rows import Review, TrioRow
+from rbkit.curation.trio_io import write_text
 
 AGREEMENT_FILE = "agreement.json"
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curation.build import BuildFolder
-from curation.review.buildio import load, pick_subsets, subset_info
-from curation.review.connection import (
+from rbkit.curation.build import BuildFolder
+from rbkit.curation.review.buildio import load, pick_subsets, subset_info
+from rbkit.curation.review.connection import (
     ReviewError,
     ReviewTarget,
     check,
@@ -28,10 +28,16 @@ from curation.review.connection import (
     require_role,
     sdk_client,
 )
-from curation.review.dataset import AuditStat, check_compatible, guidelines, settings, to_record
-from curation.review.pairs import content_sha256, flagged, original
-from curation.review.rest import ArgillaReader
-from curation.rows import TrioRow
+from rbkit.curation.review.dataset import (
+    AuditStat,
+    check_compatible,
+    guidelines,
+    settings,
+    to_record,
+)
+from rbkit.curation.review.pairs import content_sha256, flagged, original
+from rbkit.curation.review.rest import ArgillaReader
+from rbkit.curation.rows import TrioRow
 
 ONLY_CHOICES = ("unreviewed", "flagged", "all")
 BATCH = 500

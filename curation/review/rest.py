@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-
-from curation.review.connection import ReviewError, ReviewServerError, ReviewTarget
+from rbkit.curation.review.connection import ReviewError, ReviewServerError, ReviewTarget
 
 PAGE = 1000
 

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from curation.review.connection import ReviewError
+from rbkit.curation.review.connection import ReviewError
 
 ARGILLA_SERVER_VERSION = "2.8.0"
 REQUIREMENTS: tuple[str, ...] = (f"argilla-server=={ARGILLA_SERVER_VERSION}", "click<8.2")

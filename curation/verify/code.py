@@ -54,10 +54,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curation.pipeline import BuildContext, StepResult, drop
-from curation.rows import DroppedRow, TrioRow, Verification, canonical_json
-from curation.verify import toolchains
-from curation.verify.sandbox import (
+from rbkit.curation.pipeline import BuildContext, StepResult, drop
+from rbkit.curation.rows import DroppedRow, TrioRow, Verification, canonical_json
+from rbkit.curation.verify import toolchains
+from rbkit.curation.verify.sandbox import (
     COMPILE_LIMITS,
     RUN_LIMITS,
     Limits,
@@ -66,8 +66,8 @@ from curation.verify.sandbox import (
     Sandbox,
     default_sandbox,
 )
-from curation.verify.toolchains import Toolchain
-from curation.verify.verdict_cache import VerdictCache, cache_key, default_cache_dir
+from rbkit.curation.verify.toolchains import Toolchain
+from rbkit.curation.verify.verdict_cache import VerdictCache, cache_key, default_cache_dir
 
 # Per language: bump when that language's file assembly, commands or verdict rules change.
 RUNNER_VERSIONS: dict[str, str] = {"python": "1", "js": "1", "java": "2", "cpp": "1", "go": "5", "rust": "1"}

@@ -13,11 +13,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from curation.pipeline import BuildContext, StepResult, drop
-from curation.rows import DroppedRow, TrioRow, Verification, canonical_json
-from curation.verify.math_equiv import Outcome
-from curation.verify.math_extract import Extracted, extract_answer
-from curation.verify.math_worker import DEFAULT_TIMEOUT_S, EquivalenceWorker
+from rbkit.curation.pipeline import BuildContext, StepResult, drop
+from rbkit.curation.rows import DroppedRow, TrioRow, Verification, canonical_json
+from rbkit.curation.verify.math_equiv import Outcome
+from rbkit.curation.verify.math_extract import Extracted, extract_answer
+from rbkit.curation.verify.math_worker import DEFAULT_TIMEOUT_S, EquivalenceWorker
 
 VERIFIER = "math:answer"
 STEP_NAME = "verify:math"

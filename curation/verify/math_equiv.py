@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import sympy
-
-from curation.verify.math_latex import LatexParseError, to_sympy
-from curation.verify.math_normalize import Cleaned, clean
-from curation.verify.math_structure import (
+from rbkit.curation.verify.math_latex import LatexParseError, to_sympy
+from rbkit.curation.verify.math_normalize import Cleaned, clean
+from rbkit.curation.verify.math_structure import (
     BaseNumber,
     Choice,
     Equation,

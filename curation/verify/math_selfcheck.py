@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curation.verify.math_extract import extract_answer
-from curation.verify.math_worker import DEFAULT_TIMEOUT_S, EquivalenceWorker
+from rbkit.curation.verify.math_extract import extract_answer
+from rbkit.curation.verify.math_worker import DEFAULT_TIMEOUT_S, EquivalenceWorker
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from curation.verify.math_equiv import Outcome, quick_outcome
-from curation.verify.math_normalize import clean
+from rbkit.curation.verify.math_equiv import Outcome, quick_outcome
+from rbkit.curation.verify.math_normalize import clean
 
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_MEMORY_MB = 2048
@@ -49,7 +49,7 @@ def _reply(out: IO[str], tag: str, payload: Any) -> None:
 def serve(memory_mb: int) -> None:
     """Child loop on stdin/stdout: one JSON [candidate, reference] line in, one reply line out."""
     _limit_memory(memory_mb)
-    from curation.verify.math_equiv import equivalent
+    from rbkit.curation.verify.math_equiv import equivalent
 
     equivalent("\\frac{1}{2}", "0.5")  # warm sympy's caches before announcing readiness
     out = sys.stdout
@@ -79,7 +79,7 @@ class EquivalenceWorker:
 
     `compare` never blocks for longer than `timeout_s` once the child is running (the first
     call also waits for the child to start). Verdicts: equal, unequal, timeout, error.
-    The child is a plain `python -m curation.verify.math_worker` subprocess rather than a
+    The child is a plain `python -m rbkit.curation.verify.math_worker` subprocess rather than a
     multiprocessing one, so callers need no `if __name__ == "__main__"` guard.
     """
 
@@ -115,7 +115,7 @@ class EquivalenceWorker:
             [
                 sys.executable,
                 "-m",
-                "curation.verify.math_worker",
+                "rbkit.curation.verify.math_worker",
                 "--memory-mb",
                 str(self.memory_mb),
             ],

@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from curation.pipeline import BuildContext, StepResult, drop
-from curation.rows import TrioRow, Verification, canonical_json
+from rbkit.curation.pipeline import BuildContext, StepResult, drop
+from rbkit.curation.rows import TrioRow, Verification, canonical_json
 
 Label = Literal["comply", "refuse", "partial"]
 LABELS: tuple[Label, ...] = ("comply", "refuse", "partial")

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from curation.errors import ToolchainMissingError
+from rbkit.curation.errors import ToolchainMissingError
 
 TAIL_BYTES = 4000  # how much of stdout/stderr a result keeps (the end, where failures are)
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from curation.errors import ToolchainMissingError
-from curation.verify.sandbox import SAFE_PATH
+from rbkit.curation.errors import ToolchainMissingError
+from rbkit.curation.verify.sandbox import SAFE_PATH
 
 INSTALL_HINT = "run scripts/install-toolchains (as root), or build with --skip-verify"
 NODE_PATH_DEFAULT = "/usr/local/lib/rbkit/node_modules"

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from curation.rows import canonical_json
+from rbkit.curation.rows import canonical_json
 
 
 def default_cache_dir(explicit: Path | None = None) -> Path:

@@ -30,10 +30,10 @@ def build(
     gate_threshold: float = typer.Option(0.9, "--gate-threshold", help="Ruler accuracy above which the gate warns or fails."),
 ) -> None:
     """Run builders, filters, verifiers and the schema check; write parquet, build.json and dropped.jsonl."""
-    from curation.build import check_sources, run_build
-    from curation.gates import GateConfig
-    from curation.pipeline import BuildOptions
-    from subsets.registry import select
+    from rbkit.curation.build import check_sources, run_build
+    from rbkit.curation.gates import GateConfig
+    from rbkit.curation.pipeline import BuildOptions
+    from rbkit.subsets.registry import select
 
     if gate not in ("off", "warn", "fail"):
         raise typer.BadParameter(f"--gate must be off, warn or fail, not {gate!r}")
@@ -104,7 +104,7 @@ def print_summary(result, console: Console) -> None:
         files = [line for line in error.splitlines() if line.startswith("source '")] or error.splitlines()[:1]
         for line in files:  # every missing file, not just the first
             console.print(f"[red]{name}[/]: {line}", highlight=False)
-    from curation import dedup, gates
+    from rbkit.curation import dedup, gates
 
     for item in [*gates.render_summary(manifest), *dedup.render_summary(manifest)]:
         console.print(item)

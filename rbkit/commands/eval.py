@@ -49,8 +49,8 @@ def eval_command(
     json_out: bool = typer.Option(False, "--json", help="Print results.json to stdout."),
 ) -> None:
     """Score a reward model on trio rows; write results.json and scores.parquet (resumable)."""
-    from eval.report import print_results
-    from eval.runner import EvalConfig, run
+    from rbkit.eval.report import print_results
+    from rbkit.eval.runner import EvalConfig, run
 
     if ties not in ("wrong", "half"):
         raise typer.BadParameter("--ties must be 'wrong' or 'half'")
@@ -76,8 +76,8 @@ def report_command(
     folder: Path = typer.Argument(..., help="A result folder written by `rbkit eval`."),
 ) -> None:
     """Print a result folder as tables: subsets with CIs, sections, the three overall conventions."""
-    from eval import results as results_io
-    from eval.report import print_results
+    from rbkit.eval import results as results_io
+    from rbkit.eval.report import print_results
 
     res, _ = results_io.read(folder)
     print_results(res)
@@ -91,8 +91,8 @@ def compare_command(
     json_out: Path | None = typer.Option(None, "--json", help="Also write the comparison as JSON here."),
 ) -> None:
     """Paired comparison of two models on the same pair ids (paired bootstrap, exact McNemar)."""
-    from eval.compare import compare
-    from eval.report import print_comparison
+    from rbkit.eval.compare import compare
+    from rbkit.eval.report import print_comparison
 
     cmp = compare(a, b, resamples=resamples, seed=seed)
     print_comparison(cmp)

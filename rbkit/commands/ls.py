@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from subsets.registry import load_all
+from rbkit.subsets.registry import load_all
 
 
 def register(app: typer.Typer) -> None:
@@ -23,7 +23,7 @@ def ls(
     """List registered subsets: section, source, expected and built rows, license, verification."""
     built: dict[str, int] = {}
     if build_dir is not None:
-        from curation.build import read_build
+        from rbkit.curation.build import read_build
 
         manifest = read_build(build_dir, with_rows=False).manifest
         built = {name: info["built"] for name, info in manifest.get("subsets", {}).items()}

@@ -24,7 +24,7 @@ def publish(
     token: str | None = typer.Option(None, "--token", help="Hugging Face token (default: HF_TOKEN or the stored login).", envvar="HF_TOKEN"),
 ) -> None:
     """One config per subset plus a `filtered` core-set config, a complete dataset card, then an upload of what changed."""
-    from curation.publish import publish as run_publish
+    from rbkit.curation.publish import publish as run_publish
 
     console = Console(stderr=True)
     result = run_publish(

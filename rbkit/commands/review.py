@@ -38,8 +38,8 @@ def _out() -> Console:
 
 
 def _target(api_url: str | None, api_key: str | None, workspace: str, home: Path | None):
-    from curation.review.connection import resolve_target
-    from curation.review.local_server import local_target
+    from rbkit.curation.review.connection import resolve_target
+    from rbkit.curation.review.local_server import local_target
 
     return resolve_target(api_url, api_key, workspace, local=lambda: local_target(home))
 
@@ -59,9 +59,9 @@ def push(
     home: Path | None = HOME,
 ) -> None:
     """Create or update one Argilla dataset per subset and send it the selected pairs."""
-    from curation.review.audit import audit as run_audit
-    from curation.review.audit import suspicious
-    from curation.review.push import push as run_push
+    from rbkit.curation.review.audit import audit as run_audit
+    from rbkit.curation.review.audit import suspicious
+    from rbkit.curation.review.push import push as run_push
 
     console = _console()
     stats = None
@@ -108,7 +108,7 @@ def pull(
     home: Path | None = HOME,
 ) -> None:
     """Bring submitted answers back: provenance, swaps and drops, decisions file, agreement."""
-    from curation.review.pull import pull as run_pull
+    from rbkit.curation.review.pull import pull as run_pull
 
     console = _console()
     target = _target(api_url, api_key, workspace, home)
@@ -160,7 +160,7 @@ def serve(
     foreground: bool = typer.Option(False, "--foreground", help="Stay attached; Ctrl-C stops the server."),
 ) -> None:
     """Start a local Argilla (argilla-server 2.8, redis, SQLite) and print how to sign in."""
-    from curation.review.local_server import LocalArgilla
+    from rbkit.curation.review.local_server import LocalArgilla
 
     server = LocalArgilla(home, host=host, port=port)
     console = _console()
@@ -191,7 +191,7 @@ def serve(
 @review_app.command("stop")
 def stop(home: Path | None = HOME) -> None:
     """Stop the local Argilla started by `rbkit review serve` (its data stays)."""
-    from curation.review.local_server import LocalArgilla
+    from rbkit.curation.review.local_server import LocalArgilla
 
     stopped = LocalArgilla(home).stop()
     Console().print(f"stopped {', '.join(stopped)}" if stopped else "no local Argilla was running")
@@ -200,7 +200,7 @@ def stop(home: Path | None = HOME) -> None:
 @review_app.command("status")
 def status(home: Path | None = HOME) -> None:
     """Show whether the local Argilla runs, where, and how to sign in."""
-    from curation.review.local_server import LocalArgilla
+    from rbkit.curation.review.local_server import LocalArgilla
 
     info = LocalArgilla(home).status()
     out = _out()

@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _registered(selectors: list[str]):
-    from subsets.registry import all_sources, select
+    from rbkit.subsets.registry import all_sources, select
 
     if not selectors:
         return all_sources()
@@ -30,7 +30,7 @@ def _registered(selectors: list[str]):
 
 
 def _by_name_or_subset(names: list[str]):
-    from subsets.registry import all_sources
+    from rbkit.subsets.registry import all_sources
 
     everything = {s.name: s for s in all_sources()}
     picked, rest = [], []
@@ -45,8 +45,8 @@ def list_sources(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Every pinned upstream file: host, repo@revision, path, sha256, license, and whether it is available."""
-    from curation.build import source_record
-    from curation.sources import is_available
+    from rbkit.curation.build import source_record
+    from rbkit.curation.sources import is_available
 
     srcs = _registered(selectors or [])
     if as_json:
@@ -67,8 +67,8 @@ def fetch_sources(
     force: bool = typer.Option(False, help="Download again even when a verified copy is cached."),
 ) -> None:
     """Download pinned files into the cache (huggingface_hub for the Hub, HTTP for GitHub) and verify sha256."""
-    from curation.errors import RbkitError
-    from curation.sources import cache_root, fetch
+    from rbkit.curation.errors import RbkitError
+    from rbkit.curation.sources import cache_root, fetch
 
     srcs = _by_name_or_subset(names) if names else _registered([])
     console = Console(stderr=True)
@@ -90,8 +90,8 @@ def check_sources(
     mirror: Path = typer.Argument(None, help="A local mirror laid out like ../shared/sources (default: $RBKIT_SOURCES)."),
 ) -> None:
     """Verify every file of a local mirror against its MANIFEST.tsv and rbkit's pinned hashes."""
-    from curation.sources import check_mirror
-    from subsets.registry import all_sources
+    from rbkit.curation.sources import check_mirror
+    from rbkit.subsets.registry import all_sources
 
     root = mirror or (Path(os.environ["RBKIT_SOURCES"]) if os.environ.get("RBKIT_SOURCES") else None)
     if root is None:

@@ -15,7 +15,7 @@ def validate(
     path: Path = typer.Argument(..., help="A parquet file, a JSONL file or a dataset/build folder."),
 ) -> None:
     """Print every violation as `file:row field: reason` (exit 1), or a one-line summary (exit 0)."""
-    from curation.validate import validate_path
+    from rbkit.curation.validate import validate_path
 
     report = validate_path(path)
     for v in report.violations:

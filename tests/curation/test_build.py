@@ -4,12 +4,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from curation.build import read_build, run_build
-from curation.errors import SourceMissingError, SourceRowError
-from curation.pipeline import BuildOptions, SelectStep
-from subsets.llmbar import rows_from, source_for
-from subsets.registry import SubsetSpec
+from rbkit.curation.build import read_build, run_build
+from rbkit.curation.errors import SourceMissingError, SourceRowError
+from rbkit.curation.pipeline import BuildOptions, SelectStep
+from rbkit.subsets.llmbar import rows_from, source_for
+from rbkit.subsets.registry import SubsetSpec
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "llmbar"
 
@@ -136,7 +135,7 @@ def test_build_folder_loads_with_datasets_per_subset_and_as_filtered(demo_mirror
 
 
 def test_build_json_sources_match_the_sources_schema(demo_mirror, tmp_path):
-    import schemas
+    from rbkit import schemas
 
     result = run_build([fixture_spec("dataset.json")], tmp_path / "out", BuildOptions())
     assert list(schemas.validator("sources").iter_errors(result.manifest["sources"])) == []

@@ -4,8 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from curation.card import (
+from rbkit.curation.card import (
     ConfigInfo,
     bibtex_for,
     config_from_files,
@@ -18,8 +17,8 @@ from curation.card import (
     row_summaries,
     union_config,
 )
-from curation.rows import Provenance, Review, TrioRow, Verification
-from curation.trio_io import to_table, write_parquet
+from rbkit.curation.rows import Provenance, Review, TrioRow, Verification
+from rbkit.curation.trio_io import to_table, write_parquet
 
 
 def trio(subset: str, i: int, *, verdict: str = "pass", review: Review | None = None) -> TrioRow:
@@ -191,7 +190,7 @@ def test_union_config_needs_one_schema(tmp_path: Path):
 
 
 def test_subset_facts_read_build_summary_rulers_and_gate():
-    from curation.card import subset_facts
+    from rbkit.curation.card import subset_facts
 
     summary = {"section": "Chat", "license": "MIT", "sources": ["llmbar/n"], "verification": "label", "built": 1,
                "rulers": {"n": 1, "longer": {"accuracy": 1.0, "ci95": [0.2, 1.0]}}, "gate": {"status": "ok"},

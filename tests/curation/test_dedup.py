@@ -2,8 +2,7 @@ import random
 
 import numpy as np
 import pytest
-
-from curation.dedup import (
+from rbkit.curation.dedup import (
     DedupStep,
     allowed_word_difference,
     cross_subset_report,
@@ -15,8 +14,8 @@ from curation.dedup import (
     shingles,
     word_difference,
 )
-from curation.pipeline import BuildContext, BuildOptions
-from curation.rows import Provenance, TrioRow, stable_id
+from rbkit.curation.pipeline import BuildContext, BuildOptions
+from rbkit.curation.rows import Provenance, TrioRow, stable_id
 
 RECIPE = (
     "I like to host guests at my home from time to time, and I am gathering recipes of different dishes "

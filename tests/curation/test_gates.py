@@ -2,8 +2,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
-from curation.gates import (
+from rbkit.curation.gates import (
     GateConfig,
     GateFailedError,
     apply_gate,
@@ -14,8 +13,8 @@ from curation.gates import (
     rulers,
     wilson,
 )
-from curation.pipeline import BuildOptions
-from curation.rows import Provenance, TrioRow, stable_id
+from rbkit.curation.pipeline import BuildOptions
+from rbkit.curation.rows import Provenance, TrioRow, stable_id
 
 
 def row(chosen, rejected, prompt="Tell me about apples.", i=0) -> TrioRow:
@@ -154,8 +153,8 @@ def test_gate_hook_raises_in_fail_mode():
 
 
 def test_a_failing_gate_stops_run_build_before_anything_is_written(tmp_path: Path):
-    from curation.build import run_build
-    from subsets.registry import SubsetSpec
+    from rbkit.curation.build import run_build
+    from rbkit.subsets.registry import SubsetSpec
 
     rows = [row("a much longer answer", "short", i=i) for i in range(4)]
     spec = SubsetSpec(

@@ -1,4 +1,5 @@
-from curation.pipeline import KEEP, BuildContext, BuildOptions, Drop, SelectStep, row_filter
+from rbkit.curation.pipeline import KEEP, BuildContext, BuildOptions, Drop, SelectStep, row_filter
+
 from tests.factories import make_row, with_key
 
 

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from curation.build import run_build
-from curation.pipeline import BuildContext, BuildOptions
-from curation.publish import PublishError, lay_out, publish
-from curation.rows import Provenance, Review, TrioRow, Verification, stable_id
-from curation.sources import SourceFile, git_blob_sha1, sha256_file
-from subsets.registry import SubsetSpec
+from rbkit.curation.build import run_build
+from rbkit.curation.pipeline import BuildContext, BuildOptions
+from rbkit.curation.publish import PublishError, lay_out, publish
+from rbkit.curation.rows import Provenance, Review, TrioRow, Verification, stable_id
+from rbkit.curation.sources import SourceFile, git_blob_sha1, sha256_file
+from rbkit.subsets.registry import SubsetSpec
 
 UPSTREAM_COLUMNS = ["prompt", "chosen", "chosen_model", "rejected", "rejected_model", "subset", "id"]
 
@@ -308,8 +307,8 @@ def test_facts_file_records_every_config(build_dir: Path):
 
 
 def test_build_card_makes_the_build_folder_itself_loadable(build_dir: Path, tmp_path: Path):
-    from curation.build import read_build
-    from curation.card import build_card
+    from rbkit.curation.build import read_build
+    from rbkit.curation.card import build_card
 
     (build_dir / "README.md").write_text(build_card(read_build(build_dir), "local/build"))
     core = load(build_dir, "filtered", tmp_path)

@@ -1,4 +1,5 @@
-from curation.rows import PUBLISHED_COLUMNS, Review, TrioRow, Verification, stable_id
+from rbkit.curation.rows import PUBLISHED_COLUMNS, Review, TrioRow, Verification, stable_id
+
 from tests.factories import make_row
 
 

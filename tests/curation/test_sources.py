@@ -6,9 +6,8 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-
-from curation.errors import SourceHashError, SourceMissingError
-from curation.sources import SourceFile, check_mirror, fetch, resolve
+from rbkit.curation.errors import SourceHashError, SourceMissingError
+from rbkit.curation.sources import SourceFile, check_mirror, fetch, resolve
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "llmbar" / "dataset.json"
 

@@ -1,8 +1,7 @@
 import pytest
-
-from curation.pipeline import BuildContext, BuildOptions, Keep
-from curation.rows import Provenance, TrioRow, stable_id
-from curation.text_filters import (
+from rbkit.curation.pipeline import BuildContext, BuildOptions, Keep
+from rbkit.curation.rows import Provenance, TrioRow, stable_id
+from rbkit.curation.text_filters import (
     encoding_problem,
     identical,
     language_problem,

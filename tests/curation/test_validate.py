@@ -1,7 +1,8 @@
 import json
 
-from curation.trio_io import to_table, write_parquet
-from curation.validate import validate_path
+from rbkit.curation.trio_io import to_table, write_parquet
+from rbkit.curation.validate import validate_path
+
 from tests.factories import make_row
 
 

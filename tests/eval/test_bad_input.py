@@ -6,9 +6,8 @@ import json
 
 import pytest
 from eval_testkit import tiny_classifier
-
-from eval.errors import DatasetError, TooLongError
-from eval.runner import EvalConfig, run
+from rbkit.eval.errors import DatasetError, TooLongError
+from rbkit.eval.runner import EvalConfig, run
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,11 @@ import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from curation.build import write_build
-from curation.rows import Provenance, TrioRow, stable_id
-from eval.data import load_build_folder, load_file
-from eval.errors import DatasetError
-from eval.published import PUBLISHED, load_published, parse
+from rbkit.curation.build import write_build
+from rbkit.curation.rows import Provenance, TrioRow, stable_id
+from rbkit.eval.data import load_build_folder, load_file
+from rbkit.eval.errors import DatasetError
+from rbkit.eval.published import PUBLISHED, load_published, parse
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 

@@ -6,9 +6,8 @@ import json
 import math
 
 import pytest
-
-from eval.default_model import default_model_dir, gguf_path
-from eval.runner import EvalConfig, run
+from rbkit.eval.default_model import default_model_dir, gguf_path
+from rbkit.eval.runner import EvalConfig, run
 
 pytestmark = pytest.mark.model
 

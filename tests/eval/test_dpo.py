@@ -6,13 +6,12 @@ import math
 
 import pytest
 import torch
-
-from eval.batching import collate
-from eval.dpo import load_causal_lm, reduce, response_logps
-from eval.heads import LoadOptions
-from eval.models import resolve
-from eval.render import EncodedPair
-from eval.runner import EvalConfig, run
+from rbkit.eval.batching import collate
+from rbkit.eval.dpo import load_causal_lm, reduce, response_logps
+from rbkit.eval.heads import LoadOptions
+from rbkit.eval.models import resolve
+from rbkit.eval.render import EncodedPair
+from rbkit.eval.runner import EvalConfig, run
 
 
 def batch_of(seqs, starts):

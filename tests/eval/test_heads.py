@@ -7,12 +7,16 @@ from importlib.metadata import EntryPoint
 import pytest
 import torch
 from eval_testkit import tiny_classifier
-
-from eval import heads
-from eval.errors import ModelError
-from eval.heads import LoadOptions, SequenceClassifier, load_sequence_classifier, register_head
-from eval.models import resolve
-from eval.runner import EvalConfig, run
+from rbkit.eval import heads
+from rbkit.eval.errors import ModelError
+from rbkit.eval.heads import (
+    LoadOptions,
+    SequenceClassifier,
+    load_sequence_classifier,
+    register_head,
+)
+from rbkit.eval.models import resolve
+from rbkit.eval.runner import EvalConfig, run
 
 
 def quick(model, rows, **kw):
@@ -51,8 +55,8 @@ def test_pooling_reads_each_rows_own_last_token(tiny_rm):
     """Right-padded batch vs one row at a time: the pooled score is the unpadded one."""
     scorer = load_sequence_classifier(resolve(str(tiny_rm)), LoadOptions())
     assert scorer.pooling == "last-token"
-    from eval.batching import collate
-    from eval.render import EncodedPair
+    from rbkit.eval.batching import collate
+    from rbkit.eval.render import EncodedPair
 
     encoded = [EncodedPair([[1, 5, 6, 7, 8, 9, 2]], [0]), EncodedPair([[1, 5, 2]], [0])]
     together = scorer.score(collate([0, 1], encoded, pad_id=scorer.pad_id))
@@ -86,7 +90,7 @@ def test_a_custom_head_plugs_in_by_decorator(tiny_rm, rows_70):
 
 
 def test_a_head_can_come_from_an_entry_point(monkeypatch, tiny_rm):
-    ep = EntryPoint(name="from-entry-point", value="eval.heads:load_sequence_classifier", group=heads.ENTRY_POINT_GROUP)
+    ep = EntryPoint(name="from-entry-point", value="rbkit.eval.heads:load_sequence_classifier", group=heads.ENTRY_POINT_GROUP)
     monkeypatch.setattr(heads, "entry_points", lambda group: [ep] if group == heads.ENTRY_POINT_GROUP else [])
     try:
         assert "from-entry-point" in heads.available_heads()

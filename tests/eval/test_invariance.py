@@ -7,8 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
-
-from eval.runner import EvalConfig, run
+from rbkit.eval.runner import EvalConfig, run
 
 
 def shuffled(src: Path, dest: Path) -> Path:

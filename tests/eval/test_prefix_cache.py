@@ -8,10 +8,9 @@ import random
 from pathlib import Path
 
 import pytest
-
-import eval.prefix_cache as pc
-from eval.render import EncodedPair
-from eval.runner import EvalConfig, run
+import rbkit.eval.prefix_cache as pc
+from rbkit.eval.render import EncodedPair
+from rbkit.eval.runner import EvalConfig, run
 
 
 def scores(model: Path, rows: Path, **kw) -> tuple[dict, dict]:
@@ -140,8 +139,8 @@ def test_windows_hold_every_pair_once_within_their_limits():
 
 
 def test_only_the_built_in_scorers_are_wrapped(tiny_rm):
-    from eval.heads import LoadOptions, SequenceClassifier, load_sequence_classifier
-    from eval.models import resolve
+    from rbkit.eval.heads import LoadOptions, SequenceClassifier, load_sequence_classifier
+    from rbkit.eval.models import resolve
 
     builtin = load_sequence_classifier(resolve(str(tiny_rm)), LoadOptions())
 

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 from eval_testkit import CHATML, train_tokenizer
+from rbkit.eval.data import Pair
+from rbkit.eval.errors import ModelError, TooLongError
+from rbkit.eval.render import Renderer, truncate
 from transformers import AutoTokenizer
-
-from eval.data import Pair
-from eval.errors import ModelError, TooLongError
-from eval.render import Renderer, truncate
 
 
 def tok(tmp_path: Path, **kw) -> object:

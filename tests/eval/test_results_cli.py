@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from rbkit.curation.build import write_build
+from rbkit.curation.rows import Provenance, TrioRow, stable_id
+from rbkit.eval.errors import ResultsError
+from rbkit.eval.results import validate
 from typer.testing import CliRunner
 
-import schemas
-from curation.build import write_build
-from curation.rows import Provenance, TrioRow, stable_id
-from eval.errors import ResultsError
-from eval.results import validate
+from rbkit import schemas
 from rbkit.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -102,7 +102,7 @@ def test_compare_pairs_the_same_ids(two_results, tmp_path):
 def test_bad_input_prints_one_clear_line(tmp_path, tiny_rm):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"prompt": "p", "chosen": "a", "subset": "s"}) + "\n")
-    proc = subprocess.run([sys.executable, "-m", "eval", "eval", "--model", str(tiny_rm), "--dataset", str(bad),
+    proc = subprocess.run([sys.executable, "-m", "rbkit.eval", "eval", "--model", str(tiny_rm), "--dataset", str(bad),
                            "--quiet"], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 1
     assert "error:" in proc.stderr and "missing column(s) rejected" in proc.stderr and "Traceback" not in proc.stderr

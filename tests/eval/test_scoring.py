@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from eval.scoring import (
+from rbkit.eval.scoring import (
     SectionScore,
     best_of_n_credit,
     overall_scores,
@@ -16,7 +15,7 @@ from eval.scoring import (
     ties_score,
     ties_table,
 )
-from eval.sections import SubsetInfo, resolve
+from rbkit.eval.sections import SubsetInfo, resolve
 
 
 def info(**sections: tuple[str, int | None]) -> dict[str, SubsetInfo]:

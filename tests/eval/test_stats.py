@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from eval.aggregate import RowScore, aggregate
-from eval.sections import SubsetInfo
-from eval.stats import bootstrap_means, mcnemar_exact, paired_bootstrap_p, percentile_ci, seeded_rng
+from rbkit.eval.aggregate import RowScore, aggregate
+from rbkit.eval.sections import SubsetInfo
+from rbkit.eval.stats import (
+    bootstrap_means,
+    mcnemar_exact,
+    paired_bootstrap_p,
+    percentile_ci,
+    seeded_rng,
+)
 
 
 def test_bootstrap_is_reproducible_from_seed_and_name():

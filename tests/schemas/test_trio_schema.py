@@ -2,7 +2,7 @@ import copy
 
 import pytest
 
-import schemas
+from rbkit import schemas
 from tests.factories import make_row
 
 

@@ -4,14 +4,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from curation.errors import SourceRowError
-from curation.pipeline import BuildContext, BuildOptions, SubsetOutcome, run_steps
-from curation.rows import DroppedRow, TrioRow
-from curation.sources import SourceFile, sha256_file
-from curation.text_filters import length_ratio
-from subsets import alpacaeval as ae
-from subsets.registry import get
+from rbkit.curation.errors import SourceRowError
+from rbkit.curation.pipeline import BuildContext, BuildOptions, SubsetOutcome, run_steps
+from rbkit.curation.rows import DroppedRow, TrioRow
+from rbkit.curation.sources import SourceFile, sha256_file
+from rbkit.curation.text_filters import length_ratio
+from rbkit.subsets import alpacaeval as ae
+from rbkit.subsets.registry import get
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 EASY = ae.PAIRINGS[0]
@@ -156,7 +155,7 @@ def test_subsets_are_registered_with_sizes_sections_and_length_bias():
 
 @pytest.mark.slow
 def test_mirror_builds_the_published_sizes_deterministically(mirror):
-    from curation.build import build_subset
+    from rbkit.curation.build import build_subset
 
     sizes, ids = {}, {}
     for pairing in ae.PAIRINGS:
@@ -177,8 +176,8 @@ def test_mirror_builds_the_published_sizes_deterministically(mirror):
 
 @pytest.mark.slow
 def test_mirror_length_subset_stays_in_its_window_and_is_not_solved_by_length(mirror):
-    from curation.build import build_subset
-    from curation.gates import rulers
+    from rbkit.curation.build import build_subset
+    from rbkit.curation.gates import rulers
 
     outcome = build_subset(get("alpacaeval-length"), BuildOptions())
     lo, hi = ae.LENGTH_WINDOW
@@ -189,7 +188,7 @@ def test_mirror_length_subset_stays_in_its_window_and_is_not_solved_by_length(mi
 
 @pytest.mark.slow
 def test_mirror_all_keeps_every_survivor(mirror):
-    from curation.build import build_subset
+    from rbkit.curation.build import build_subset
 
     outcome = build_subset(get("alpacaeval-hard"), BuildOptions(keep_all=True))
     assert len(outcome.rows) > 95 and not any(d.step == "select" for d in outcome.dropped)

@@ -9,14 +9,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from curation.build import run_build
-from curation.errors import SourceMissingError, SourceRowError
-from curation.pipeline import BuildContext, BuildOptions, SubsetOutcome, run_steps
-from curation.sources import fetch, resolve, sha256_file
-from curation.validate import validate_path
-from subsets import donotanswer as dna
-from subsets.registry import get, select
+from rbkit.curation.build import run_build
+from rbkit.curation.errors import SourceMissingError, SourceRowError
+from rbkit.curation.pipeline import BuildContext, BuildOptions, SubsetOutcome, run_steps
+from rbkit.curation.sources import fetch, resolve, sha256_file
+from rbkit.curation.validate import validate_path
+from rbkit.subsets import donotanswer as dna
+from rbkit.subsets.registry import get, select
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "donotanswer"
 FIXTURE = FIX / "train-00000-of-00001-6ba0076b818accff.parquet"

@@ -9,14 +9,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from curation.build import run_build
-from curation.errors import ToolchainMissingError
-from curation.pipeline import BuildContext, BuildOptions, SelectStep
-from curation.rows import TrioRow
-from curation.validate import validate_path
-from subsets.humanevalpack import FILES, HepMaterial, rows_from, source_for
-from subsets.registry import SubsetSpec, select
+from rbkit.curation.build import run_build
+from rbkit.curation.errors import ToolchainMissingError
+from rbkit.curation.pipeline import BuildContext, BuildOptions, SelectStep
+from rbkit.curation.rows import TrioRow
+from rbkit.curation.validate import validate_path
+from rbkit.subsets.humanevalpack import FILES, HepMaterial, rows_from, source_for
+from rbkit.subsets.registry import SubsetSpec, select
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "humanevalpack"
 LANGUAGES = ("python", "js", "java", "cpp", "go", "rust")
@@ -28,7 +27,7 @@ def fixture_spec(language: str, steps: tuple = ()) -> SubsetSpec:
     src = source_for(language, hashlib.sha256(data).hexdigest(), len(data))
     src = dataclasses.replace(src, name=f"demo/{language}", mirror_path=f"humanevalpack/{language}/humanevalpack.jsonl")
     name = f"demo-hep-{language}"
-    from curation.verify.code import CodeVerifyStep
+    from rbkit.curation.verify.code import CodeVerifyStep
 
     return SubsetSpec(
         name=name,
@@ -133,7 +132,7 @@ def test_the_mirror_gives_164_pairs_per_language(mirror: Path, tmp_path: Path):
 @pytest.mark.toolchain
 def test_real_rows_with_special_needs_verify(mirror: Path, tmp_path: Path):
     """Go/0 (unused import in the buggy body), Rust/0 (crates), CPP/162 (OpenSSL), JavaScript/162 (js-md5)."""
-    from curation.verify.code import CodeVerifier
+    from rbkit.curation.verify.code import CodeVerifier
 
     wanted = {"go": "Go/0", "rust": "Rust/0", "cpp": "CPP/162", "js": "JavaScript/162"}
     verifier = CodeVerifier(tmp_path / "cache", jobs=2)

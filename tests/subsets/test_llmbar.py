@@ -1,10 +1,10 @@
 import json
 from pathlib import Path
 
-from curation.build import run_build
-from curation.pipeline import BuildOptions
-from curation.validate import validate_path
-from subsets.registry import select
+from rbkit.curation.build import run_build
+from rbkit.curation.pipeline import BuildOptions
+from rbkit.curation.validate import validate_path
+from rbkit.subsets.registry import select
 
 EXPECTED = {
     "llmbar-natural": 100,

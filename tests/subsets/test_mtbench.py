@@ -5,13 +5,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from curation.errors import SourceHashError, SourceMissingError, SourceRowError
-from curation.pipeline import BuildContext, BuildOptions, SubsetOutcome, run_steps
-from curation.rows import DroppedRow, TrioRow
-from curation.sources import git_blob_sha1, resolve, sha256_file
-from subsets import mtbench as mt
-from subsets.registry import get
+from rbkit.curation.errors import SourceHashError, SourceMissingError, SourceRowError
+from rbkit.curation.pipeline import BuildContext, BuildOptions, SubsetOutcome, run_steps
+from rbkit.curation.rows import DroppedRow, TrioRow
+from rbkit.curation.sources import git_blob_sha1, resolve, sha256_file
+from rbkit.subsets import mtbench as mt
+from rbkit.subsets.registry import get
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FIXTURE_MODELS = ("alpaca-13b", "gpt-4", "llama-13b", "vicuna-7b-v1.3", "Llama-2-7b-chat")
@@ -195,8 +194,8 @@ def test_the_mirror_says_exactly_which_files_are_missing(mirror):
 
 
 def test_the_build_runner_skips_mtbench_and_records_why(mirror, tmp_path):
-    from curation.build import run_build
-    from subsets.registry import select
+    from rbkit.curation.build import run_build
+    from rbkit.subsets.registry import select
 
     result = run_build(select(["mt-bench-hard"]), tmp_path / "out", BuildOptions(), allow_missing=True)
     assert result.outcomes == [] and [m.subset for m in result.missing] == ["mt-bench-hard"]
@@ -219,7 +218,7 @@ def test_a_source_needs_some_pin():
 
 
 def test_mirror_check_lists_the_unhashed_files_as_absent(mirror):
-    from curation.sources import check_mirror
+    from rbkit.curation.sources import check_mirror
 
     results = {r.relpath: r for r in check_mirror(mirror, get("mt-bench-easy").sources)}
     judged = results["mtbench/model_judgment/gpt-4_single.jsonl"]

@@ -6,14 +6,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-from curation.errors import SourceMissingError, SourceRowError
-from curation.pipeline import BuildContext, BuildOptions, run_steps
-from curation.rows import DroppedRow, TrioRow
-from curation.sources import SourceFile, sha256_file
-from curation.validate import validate_records
-from subsets import prior_sets as ps
-from subsets.registry import get, select
+from rbkit.curation.errors import SourceMissingError, SourceRowError
+from rbkit.curation.pipeline import BuildContext, BuildOptions, run_steps
+from rbkit.curation.rows import DroppedRow, TrioRow
+from rbkit.curation.sources import SourceFile, sha256_file
+from rbkit.curation.validate import validate_records
+from rbkit.subsets import prior_sets as ps
+from rbkit.subsets.registry import get, select
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "prior_sets"
 

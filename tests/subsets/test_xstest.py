@@ -7,15 +7,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-from curation.build import run_build
-from curation.errors import SourceRowError
-from curation.pipeline import BuildContext, BuildOptions, SubsetOutcome, run_steps
-from curation.rows import DroppedRow, TrioRow
-from curation.sources import sha256_file
-from curation.validate import validate_path
-from subsets import xstest as xs
-from subsets.registry import get, select
+from rbkit.curation.build import run_build
+from rbkit.curation.errors import SourceRowError
+from rbkit.curation.pipeline import BuildContext, BuildOptions, SubsetOutcome, run_steps
+from rbkit.curation.rows import DroppedRow, TrioRow
+from rbkit.curation.sources import sha256_file
+from rbkit.curation.validate import validate_path
+from rbkit.subsets import xstest as xs
+from rbkit.subsets.registry import get, select
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "xstest"
 

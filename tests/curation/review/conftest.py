@@ -25,11 +25,10 @@ from typing import Any
 
 import httpx
 import pytest
-
-from curation.build import write_build
-from curation.review.connection import ReviewTarget
-from curation.review.local_server import LocalArgilla
-from curation.rows import TrioRow
+from rbkit.curation.build import write_build
+from rbkit.curation.review.connection import ReviewTarget
+from rbkit.curation.review.local_server import LocalArgilla
+from rbkit.curation.rows import TrioRow
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURE = REPO / "tests" / "fixtures" / "review"

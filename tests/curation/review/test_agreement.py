@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import pytest
-
-from curation.review.agreement import agreement, cohen_kappa
+from rbkit.curation.review.agreement import agreement, cohen_kappa
 
 
 def test_kappa_matches_a_hand_computed_value():

@@ -5,10 +5,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from rbkit.curation.review.audit import audit, suspicious
+from rbkit.curation.review.connection import ReviewError
+from rbkit.curation.review.push import select_rows
 
-from curation.review.audit import audit, suspicious
-from curation.review.connection import ReviewError
-from curation.review.push import select_rows
 from tests.curation.review.conftest import fixture_rows
 
 

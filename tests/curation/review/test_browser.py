@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rbkit.curation.review.pull import pull
+from rbkit.curation.review.push import push
+from rbkit.curation.trio_io import read_rows
 
-from curation.review.pull import pull
-from curation.review.push import push
-from curation.trio_io import read_rows
 from tests.curation.review.conftest import Live, by_text, fixture_rows
 
 pytestmark = [pytest.mark.argilla, pytest.mark.browser, pytest.mark.slow]

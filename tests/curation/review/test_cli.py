@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from rbkit.curation.review.decisions import read_decisions
 
-from curation.review.decisions import read_decisions
 from tests.curation.review.conftest import Live, by_text, fixture_rows
 
 

@@ -5,16 +5,15 @@ import time
 from pathlib import Path
 
 import pytest
-
-from curation.review.connection import (
+from rbkit.curation.review.connection import (
     ReviewAuthError,
     ReviewServerError,
     ReviewTarget,
     check,
     resolve_target,
 )
-from curation.review.pull import pull
-from curation.review.push import push
+from rbkit.curation.review.pull import pull
+from rbkit.curation.review.push import push
 
 
 def closed_port() -> int:

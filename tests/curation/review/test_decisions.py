@@ -5,18 +5,18 @@ import json
 from pathlib import Path
 
 import pytest
-
-from curation.pipeline import BuildContext, BuildOptions, SelectStep, run_steps
-from curation.review.connection import ReviewError
-from curation.review.decisions import (
+from rbkit.curation.pipeline import BuildContext, BuildOptions, SelectStep, run_steps
+from rbkit.curation.review.connection import ReviewError
+from rbkit.curation.review.decisions import (
     Decision,
     ReviewDecisionsStep,
     apply_decisions,
     read_decisions,
     write_decisions,
 )
-from curation.review.pairs import content_sha256
-from curation.rows import DroppedRow
+from rbkit.curation.review.pairs import content_sha256
+from rbkit.curation.rows import DroppedRow
+
 from tests.curation.review.conftest import by_text, fixture_rows
 
 

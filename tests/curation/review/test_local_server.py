@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from rbkit.curation.review.local_server import LocalArgilla, _alive
+from rbkit.curation.review.push import push
+from rbkit.curation.review.server_plugin import LAUNCHER
 
-from curation.review.local_server import LocalArgilla, _alive
-from curation.review.push import push
-from curation.review.server_plugin import LAUNCHER
 from tests.curation.review.conftest import Live
 
 pytestmark = [pytest.mark.argilla, pytest.mark.slow]

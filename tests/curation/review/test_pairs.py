@@ -2,8 +2,16 @@ from __future__ import annotations
 
 import dataclasses
 
-from curation.review.pairs import content_sha256, flagged, longer_side, original, suggest, swapped
-from curation.rows import Review, Verification
+from rbkit.curation.review.pairs import (
+    content_sha256,
+    flagged,
+    longer_side,
+    original,
+    suggest,
+    swapped,
+)
+from rbkit.curation.rows import Review, Verification
+
 from tests.curation.review.conftest import by_text, fixture_rows
 from tests.factories import make_row
 

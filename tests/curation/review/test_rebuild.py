@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from rbkit.curation.review.pull import pull
+from rbkit.curation.review.push import push
+from rbkit.curation.trio_io import read_rows
 
-from curation.review.pull import pull
-from curation.review.push import push
-from curation.trio_io import read_rows
 from tests.curation.review.conftest import Live
 
 pytestmark = [pytest.mark.argilla, pytest.mark.slow]

@@ -10,14 +10,14 @@ import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from rbkit.curation.pipeline import BuildContext, BuildOptions, run_steps
+from rbkit.curation.review.audit import audit, suspicious
+from rbkit.curation.review.connection import ReviewAuthError
+from rbkit.curation.review.decisions import ReviewDecisionsStep, read_decisions
+from rbkit.curation.review.pull import pull
+from rbkit.curation.review.push import push
+from rbkit.curation.trio_io import read_rows
 
-from curation.pipeline import BuildContext, BuildOptions, run_steps
-from curation.review.audit import audit, suspicious
-from curation.review.connection import ReviewAuthError
-from curation.review.decisions import ReviewDecisionsStep, read_decisions
-from curation.review.pull import pull
-from curation.review.push import push
-from curation.trio_io import read_rows
 from tests.curation.review.conftest import Live, by_text, fixture_rows
 
 pytestmark = [pytest.mark.argilla, pytest.mark.slow]
@@ -254,7 +254,7 @@ def test_an_annotator_key_cannot_push(live_argilla: Live, build_dir: Path):
 def test_text_changed_after_an_answer_is_neither_overwritten_nor_applied(live_argilla: Live, build_dir: Path):
     import dataclasses
 
-    from curation.build import read_build, write_build
+    from rbkit.curation.build import read_build, write_build
 
     ws = live_argilla.workspace()
     target = live_argilla.target(ws)

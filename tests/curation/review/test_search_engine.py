@@ -6,8 +6,8 @@ import warnings
 from typing import Any
 
 import pytest
+from rbkit.curation.review.push import push
 
-from curation.review.push import push
 from tests.curation.review.conftest import Live, by_text, fixture_rows
 
 pytestmark = [pytest.mark.argilla, pytest.mark.slow]

@@ -7,11 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from curation.errors import ToolchainMissingError
-from curation.verify.code import Candidate, CodeVerifier, go_imports
-from curation.verify.sandbox import Limits
-from curation.verify.verdict_cache import VerdictCache
+from rbkit.curation.errors import ToolchainMissingError
+from rbkit.curation.verify.code import Candidate, CodeVerifier, go_imports
+from rbkit.curation.verify.sandbox import Limits
+from rbkit.curation.verify.verdict_cache import VerdictCache
 
 pytestmark = pytest.mark.toolchain
 
@@ -215,7 +214,7 @@ def test_parallel_and_serial_runs_agree(tmp_path: Path):
 
 def test_missing_go_names_the_debian_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr("curation.verify.toolchains.SAFE_PATH", str(tmp_path))
+    monkeypatch.setattr("rbkit.curation.verify.toolchains.SAFE_PATH", str(tmp_path))
     with pytest.raises(ToolchainMissingError, match="golang-go"):
         CodeVerifier(tmp_path).toolchain("go")
 

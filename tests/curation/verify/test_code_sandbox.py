@@ -7,8 +7,7 @@ import sys
 import time
 
 import pytest
-
-from curation.verify.sandbox import Limits, Sandbox, _pids_of_uid
+from rbkit.curation.verify.sandbox import Limits, Sandbox, _pids_of_uid
 
 PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 LIMITS = Limits(wall_s=5.0, cpu_s=2, file_bytes=1 << 20, nproc=64)

@@ -1,8 +1,7 @@
 import pytest
 import sympy
-
-from curation.verify.math_equiv import equivalent, same_value
-from curation.verify.math_latex import LatexParseError, to_sympy
+from rbkit.curation.verify.math_equiv import equivalent, same_value
+from rbkit.curation.verify.math_latex import LatexParseError, to_sympy
 
 x, y = sympy.symbols("x y")
 

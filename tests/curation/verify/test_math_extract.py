@@ -1,6 +1,5 @@
 import pytest
-
-from curation.verify.math_extract import (
+from rbkit.curation.verify.math_extract import (
     balanced_group,
     extract_answer,
     extract_answer_section,

@@ -1,9 +1,8 @@
 import time
 
 import pytest
-
-from curation.verify.math_normalize import clean
-from curation.verify.math_structure import (
+from rbkit.curation.verify.math_normalize import clean
+from rbkit.curation.verify.math_structure import (
     BaseNumber,
     Choice,
     Equation,

@@ -11,10 +11,9 @@ from fractions import Fraction
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
-from curation.verify.math_equiv import equivalent
-from curation.verify.math_extract import extract_answer, extract_boxed
-from curation.verify.math_worker import EquivalenceWorker
+from rbkit.curation.verify.math_equiv import equivalent
+from rbkit.curation.verify.math_extract import extract_answer, extract_boxed
+from rbkit.curation.verify.math_worker import EquivalenceWorker
 
 PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

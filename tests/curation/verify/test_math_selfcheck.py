@@ -4,10 +4,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from curation.sources import resolve
-from curation.verify.math_selfcheck import run_selfcheck
-from subsets.prm_math import MATH_TEST
+from rbkit.curation.sources import resolve
+from rbkit.curation.verify.math_selfcheck import run_selfcheck
+from rbkit.subsets.prm_math import MATH_TEST
 
 REPO = Path(__file__).resolve().parents[3]
 

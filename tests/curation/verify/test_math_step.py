@@ -2,11 +2,11 @@ import dataclasses
 import json
 
 import pytest
+from rbkit.curation.pipeline import BuildContext, BuildOptions
+from rbkit.curation.rows import canonical_json
+from rbkit.curation.verify.math import VERIFIER, SideResult, VerifyMathAnswers, check_side, judge
+from rbkit.curation.verify.math_worker import EquivalenceWorker
 
-from curation.pipeline import BuildContext, BuildOptions
-from curation.rows import canonical_json
-from curation.verify.math import VERIFIER, SideResult, VerifyMathAnswers, check_side, judge
-from curation.verify.math_worker import EquivalenceWorker
 from tests.factories import make_row
 
 REFERENCE = "\\frac{5}{6}"

@@ -1,8 +1,7 @@
 import time
 
 import pytest
-
-from curation.verify.math_worker import EquivalenceWorker
+from rbkit.curation.verify.math_worker import EquivalenceWorker
 
 # 2^(2^65536) as an exact integer: sympy starts computing and never finishes.
 PATHOLOGICAL = "2^{2^{2^{2^{2^{2}}}}}"

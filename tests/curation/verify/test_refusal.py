@@ -6,10 +6,16 @@ import runpy
 from pathlib import Path
 
 import pytest
+from rbkit.curation.pipeline import BuildContext, BuildOptions
+from rbkit.curation.rows import TrioRow, canonical_json
+from rbkit.curation.verify.refusal import (
+    RefusalCheck,
+    agreement,
+    classify,
+    detect,
+    format_agreement,
+)
 
-from curation.pipeline import BuildContext, BuildOptions
-from curation.rows import TrioRow, canonical_json
-from curation.verify.refusal import RefusalCheck, agreement, classify, detect, format_agreement
 from tests.factories import make_row
 
 REPO = Path(__file__).resolve().parents[3]
@@ -242,7 +248,7 @@ def test_agreement_rejects_unknown_human_labels():
 
 
 def test_detector_agrees_with_xstest_humans_at_least_90_percent(mirror):
-    from subsets.xstest import labelled_completions
+    from rbkit.subsets.xstest import labelled_completions
 
     rows = labelled_completions()
     result = agreement((c.label, c.text) for c in rows)
