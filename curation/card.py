@@ -5,287 +5,33 @@ The card is rendered from plain "card facts" (a JSON-able dict, stored beside th
 merge a new subset into an existing repo's card without re-reading the other subsets' rows,
 and lets `rbkit build` render the same card for a local folder. Rendering is a pure function:
 the same facts give the same bytes, so re-publishing unchanged data changes no file.
+The licence and citation tables live in `curation.card_tables`, the Hub config metadata in
+`curation.card_configs`; their public names are re-exported here, where callers import them.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from rbkit.curation.card_configs import ConfigInfo as ConfigInfo
+from rbkit.curation.card_configs import config_from_files as config_from_files
+from rbkit.curation.card_configs import features_yaml as features_yaml
+from rbkit.curation.card_configs import union_config as union_config
+from rbkit.curation.card_tables import CITATIONS as CITATIONS
+from rbkit.curation.card_tables import HUB_LICENSE_IDS as HUB_LICENSE_IDS
+from rbkit.curation.card_tables import REWARDBENCH_BIBTEX as REWARDBENCH_BIBTEX
+from rbkit.curation.card_tables import UNKNOWN_LICENSES as UNKNOWN_LICENSES
+from rbkit.curation.card_tables import bibtex_for as bibtex_for
+from rbkit.curation.card_tables import hub_license as hub_license
+from rbkit.curation.card_tables import is_noncommercial as is_noncommercial
+from rbkit.curation.card_tables import is_unknown_license as is_unknown_license
+from rbkit.curation.card_tables import license_id as license_id
 from rbkit.curation.rows import PUBLISHED_COLUMNS, TrioRow
 
 CARD_FORMAT = 1
 PRIOR_SETS = "Prior Sets"
-
-# --- licences --------------------------------------------------------------------------------
-
-UNKNOWN_LICENSES = frozenset({"", "unknown", "none", "noassertion", "other"})
-# Licence ids the Hub's `license:` field accepts (lower-case SPDX where one exists).
-HUB_LICENSE_IDS = frozenset(
-    {
-        "apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "cc0-1.0", "cc-by-4.0", "cc-by-sa-4.0",
-        "cc-by-nc-4.0", "cc-by-nc-sa-4.0", "cc-by-nc-nd-4.0", "cc-by-nd-4.0", "cc-by-3.0", "cc-by-sa-3.0",
-        "odc-by", "odbl", "pddl", "gpl-3.0", "lgpl-3.0", "agpl-3.0", "mpl-2.0", "llama2", "llama3",
-    }
-)
-_NC = re.compile(r"(^|[-_ ])nc([-_ ]|$)")
-
-
-def license_id(value: str | None) -> str:
-    """The licence's SPDX-like id, lower-cased, without notes in parentheses."""
-    return re.sub(r"\s*\(.*\)\s*$", "", (value or "").strip()).lower()
-
-
-def is_unknown_license(value: str | None) -> bool:
-    return license_id(value) in UNKNOWN_LICENSES
-
-
-def is_noncommercial(value: str | None) -> bool:
-    """CC *-NC-* licences (e.g. AlpacaEval's model outputs, CC-BY-NC-4.0)."""
-    return bool(_NC.search(license_id(value)))
-
-
-def hub_license(value: str | None) -> str:
-    lid = license_id(value)
-    return lid if lid in HUB_LICENSE_IDS else "other"
-
-
-# --- citations -------------------------------------------------------------------------------
-
-REWARDBENCH_BIBTEX = """@misc{lambert2024rewardbench,
-  title={RewardBench: Evaluating Reward Models for Language Modeling},
-  author={Nathan Lambert and Valentina Pyatkin and Jacob Morrison and LJ Miranda and Bill Yuchen Lin and Khyathi Chandu and Nouha Dziri and Sachin Kumar and Tom Zick and Yejin Choi and Noah A. Smith and Hannaneh Hajishirzi},
-  year={2024},
-  eprint={2403.13787},
-  archivePrefix={arXiv},
-  primaryClass={cs.LG}
-}"""
-
-# BibTeX of every upstream work a builder cites (SourceFile.citation). Keys are matched exactly,
-# then by their author prefix ("zeng2024llmbar" -> "zeng"), so builders need not agree on years.
-CITATIONS: dict[str, str] = {
-    "zeng2024llmbar": """@inproceedings{zeng2024llmbar,
-  title={Evaluating Large Language Models at Evaluating Instruction Following},
-  author={Zhiyuan Zeng and Jiatong Yu and Tianyu Gao and Yu Meng and Tanya Goyal and Danqi Chen},
-  booktitle={International Conference on Learning Representations (ICLR)},
-  year={2024}
-}""",
-    "li2023alpacaeval": """@misc{li2023alpacaeval,
-  title={AlpacaEval: An Automatic Evaluator of Instruction-following Models},
-  author={Xuechen Li and Tianyi Zhang and Yann Dubois and Rohan Taori and Ishaan Gulrajani and Carlos Guestrin and Percy Liang and Tatsunori B. Hashimoto},
-  year={2023},
-  howpublished={\\url{https://github.com/tatsu-lab/alpaca_eval}}
-}""",
-    "zheng2023judging": """@inproceedings{zheng2023judging,
-  title={Judging {LLM}-as-a-Judge with {MT}-Bench and Chatbot Arena},
-  author={Lianmin Zheng and Wei-Lin Chiang and Ying Sheng and Siyuan Zhuang and Zhanghao Wu and Yonghao Zhuang and Zi Lin and Zhuohan Li and Dacheng Li and Eric P. Xing and Hao Zhang and Joseph E. Gonzalez and Ion Stoica},
-  booktitle={Advances in Neural Information Processing Systems Datasets and Benchmarks Track},
-  year={2023},
-  eprint={2306.05685},
-  archivePrefix={arXiv}
-}""",
-    "rottger2024xstest": """@inproceedings{rottger2024xstest,
-  title={{XSTest}: A Test Suite for Identifying Exaggerated Safety Behaviours in Large Language Models},
-  author={Paul R{\\"o}ttger and Hannah Rose Kirk and Bertie Vidgen and Giuseppe Attanasio and Federico Bianchi and Dirk Hovy},
-  booktitle={Proceedings of NAACL},
-  year={2024},
-  eprint={2308.01263},
-  archivePrefix={arXiv}
-}""",
-    "wang2023donotanswer": """@misc{wang2023donotanswer,
-  title={Do-Not-Answer: A Dataset for Evaluating Safeguards in {LLMs}},
-  author={Yuxia Wang and Haonan Li and Xudong Han and Preslav Nakov and Timothy Baldwin},
-  year={2023},
-  eprint={2308.13387},
-  archivePrefix={arXiv}
-}""",
-    "brahman2024coconot": """@misc{brahman2024coconot,
-  title={The Art of Saying No: Contextual Noncompliance in Language Models},
-  author={Faeze Brahman and Sachin Kumar and Vidhisha Balachandran and Pradeep Dasigi and Valentina Pyatkin and Abhilasha Ravichander and Sarah Wiegreffe and Nouha Dziri and Khyathi Chandu and Jack Hessel and Yulia Tsvetkov and Noah A. Smith and Yejin Choi and Hannaneh Hajishirzi},
-  year={2024},
-  eprint={2407.12043},
-  archivePrefix={arXiv}
-}""",
-    "muennighoff2023octopack": """@article{muennighoff2023octopack,
-  title={OctoPack: Instruction Tuning Code Large Language Models},
-  author={Niklas Muennighoff and Qian Liu and Armel Zebaze and Qinkai Zheng and Binyuan Hui and Terry Yue Zhuo and Swayam Singh and Xiangru Tang and Leandro von Werra and Shayne Longpre},
-  journal={arXiv preprint arXiv:2308.07124},
-  year={2023}
-}""",
-    "lightman2023verify": """@article{lightman2023verify,
-  title={Let's Verify Step by Step},
-  author={Hunter Lightman and Vineet Kosaraju and Yura Burda and Harri Edwards and Bowen Baker and Teddy Lee and Jan Leike and John Schulman and Ilya Sutskever and Karl Cobbe},
-  journal={arXiv preprint arXiv:2305.20050},
-  year={2023}
-}""",
-    "hendrycks2021math": """@inproceedings{hendrycks2021math,
-  title={Measuring Mathematical Problem Solving With the {MATH} Dataset},
-  author={Dan Hendrycks and Collin Burns and Saurav Kadavath and Akul Arora and Steven Basart and Eric Tang and Dawn Song and Jacob Steinhardt},
-  booktitle={NeurIPS Datasets and Benchmarks Track},
-  year={2021}
-}""",
-    "bai2022training": """@article{bai2022training,
-  title={Training a Helpful and Harmless Assistant with Reinforcement Learning from Human Feedback},
-  author={Yuntao Bai and Andy Jones and Kamal Ndousse and Amanda Askell and Anna Chen and Nova DasSarma and Dawn Drain and Stanislav Fort and Deep Ganguli and Tom Henighan and others},
-  journal={arXiv preprint arXiv:2204.05862},
-  year={2022}
-}""",
-    "askell2021general": """@article{askell2021general,
-  title={A General Language Assistant as a Laboratory for Alignment},
-  author={Amanda Askell and Yuntao Bai and Anna Chen and Dawn Drain and Deep Ganguli and Tom Henighan and Andy Jones and Nicholas Joseph and Ben Mann and Nova DasSarma and others},
-  journal={arXiv preprint arXiv:2112.00861},
-  year={2021}
-}""",
-    "ethayarajh2022understanding": """@inproceedings{ethayarajh2022understanding,
-  title={Understanding Dataset Difficulty with $\\mathcal{V}$-Usable Information},
-  author={Kawin Ethayarajh and Yejin Choi and Swabha Swayamdipta},
-  booktitle={Proceedings of the 39th International Conference on Machine Learning},
-  series={Proceedings of Machine Learning Research},
-  volume={162},
-  pages={5988--6008},
-  year={2022}
-}""",
-    "stiennon2020learning": """@inproceedings{stiennon2020learning,
-  title={Learning to Summarize with Human Feedback},
-  author={Nisan Stiennon and Long Ouyang and Jeffrey Wu and Daniel Ziegler and Ryan Lowe and Chelsea Voss and Alec Radford and Dario Amodei and Paul F. Christiano},
-  booktitle={Advances in Neural Information Processing Systems},
-  volume={33},
-  pages={3008--3021},
-  year={2020}
-}""",
-}
-_AUTHOR = re.compile(r"^[a-z]+")
-
-
-def bibtex_for(key: str) -> str | None:
-    """BibTeX for a citation key: a raw entry (starts with '@'), an exact key, or its author prefix."""
-    key = (key or "").strip()
-    if key.startswith("@"):
-        return key
-    lowered = key.lower()
-    for known, entry in CITATIONS.items():
-        if known.lower() == lowered:
-            return entry
-    author = _AUTHOR.match(lowered)
-    if author:
-        hits = [entry for known, entry in CITATIONS.items() if _AUTHOR.match(known).group(0) == author.group(0)]
-        if len(hits) == 1:
-            return hits[0]
-    return None
-
-
-# --- configs ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ConfigInfo:
-    """One Hub config: its data files and the `dataset_info` entry `datasets` checks on load."""
-
-    name: str
-    split: str
-    paths: tuple[str, ...]  # repo-relative data file paths (or globs)
-    features: list[Any]  # datasets' YAML feature list
-    num_examples: int
-    num_bytes: int  # in-memory arrow size, as push_to_hub reports it
-    download_size: int  # bytes of the parquet files
-    default: bool = False
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "split": self.split,
-            "paths": list(self.paths),
-            "features": self.features,
-            "num_examples": self.num_examples,
-            "num_bytes": self.num_bytes,
-            "download_size": self.download_size,
-            "default": self.default,
-        }
-
-    @classmethod
-    def from_record(cls, rec: Mapping[str, Any]) -> ConfigInfo:
-        return cls(
-            name=rec["name"],
-            split=rec["split"],
-            paths=tuple(rec["paths"]),
-            features=list(rec["features"]),
-            num_examples=int(rec["num_examples"]),
-            num_bytes=int(rec["num_bytes"]),
-            download_size=int(rec["download_size"]),
-            default=bool(rec.get("default", False)),
-        )
-
-    def yaml_config(self) -> dict[str, Any]:
-        paths: Any = self.paths[0] if len(self.paths) == 1 else list(self.paths)
-        entry: dict[str, Any] = {"config_name": self.name}
-        if self.default:
-            entry["default"] = True
-        entry["data_files"] = [{"split": self.split, "path": paths}]
-        return entry
-
-    def yaml_info(self) -> dict[str, Any]:
-        return {
-            "config_name": self.name,
-            "features": self.features,
-            "splits": [{"name": self.split, "num_bytes": self.num_bytes, "num_examples": self.num_examples}],
-            "download_size": self.download_size,
-            "dataset_size": self.num_bytes,
-        }
-
-
-def features_yaml(schema: Any) -> list[Any]:
-    """`datasets`' own YAML rendering of an arrow schema's features (what push_to_hub writes)."""
-    from datasets import DatasetInfo, Features
-    from datasets.info import DatasetInfosDict
-    from huggingface_hub import DatasetCardData
-
-    card = DatasetCardData()
-    DatasetInfosDict({"x": DatasetInfo(features=Features.from_arrow_schema(schema))}).to_dataset_card_data(card)
-    info = card["dataset_info"]
-    return info["features"]
-
-
-def config_from_files(name: str, split: str, files: Sequence[Path], paths: Sequence[str], *, default: bool = False) -> ConfigInfo:
-    """A config's metadata measured from its parquet files."""
-    import pyarrow.parquet as pq
-
-    if not files:
-        raise ValueError(f"config {name!r} has no data files")
-    schema = pq.read_schema(files[0])
-    rows = nbytes = size = 0
-    for f in files:
-        table = pq.read_table(f)
-        if not table.schema.equals(schema, check_metadata=False):
-            raise ValueError(f"{f}: schema differs from {files[0]}; one config needs one schema")
-        rows += table.num_rows
-        nbytes += table.nbytes
-        size += f.stat().st_size
-    return ConfigInfo(name, split, tuple(paths), features_yaml(schema), rows, nbytes, size, default)
-
-
-def union_config(name: str, split: str, parts: Sequence[ConfigInfo], *, default: bool = False) -> ConfigInfo:
-    """A config that reads the data files of several same-schema configs as one split."""
-    if not parts:
-        raise ValueError(f"config {name!r} would be empty")
-    features = parts[0].features
-    for p in parts[1:]:
-        if p.features != features:
-            raise ValueError(f"config {name!r}: {p.name} has other features than {parts[0].name}")
-    return ConfigInfo(
-        name,
-        split,
-        tuple(path for p in parts for path in p.paths),
-        features,
-        sum(p.num_examples for p in parts),
-        sum(p.num_bytes for p in parts),
-        sum(p.download_size for p in parts),
-        default,
-    )
-
 
 # --- facts from a build ----------------------------------------------------------------------
 
@@ -348,7 +94,7 @@ def subset_description(name: str, summary: Mapping[str, Any]) -> str:
     if summary.get("description"):
         return str(summary["description"])
     try:
-        from rbkit.subsets.registry import get
+        from rbkit.curation.registry import get
 
         return get(name).description
     except KeyError:
@@ -636,4 +382,3 @@ def render_card(facts: Mapping[str, Any], configs: Sequence[ConfigInfo], repo_id
 def missing_citations(facts: Mapping[str, Any]) -> list[str]:
     """Citation keys of the card's sources that have no BibTeX entry."""
     return sorted({r["citation"] for r in facts["sources"].values() if r.get("citation") and bibtex_for(r["citation"]) is None})
-
