@@ -1,13 +1,17 @@
 """HumanEvalPack (Muennighoff et al., 2023): hep-{cpp,go,java,js,python,rust}, 164 pairs each.
 
-Every upstream row gives one pair: the natural-language `instruction` is the prompt; chosen is
-the row's `prompt` (signature and docstring) followed by `canonical_solution`, rejected is the
-same prompt followed by `buggy_solution` (HumanEvalFix's human-written bug). Models are
-`human` / `human (buggy)`.
+Every upstream row gives one pair, in RewardBench's published format: the natural-language
+`instruction` is the prompt, chosen is `canonical_solution` and rejected is `buggy_solution`
+(HumanEvalFix's human-written bug), each byte for byte as upstream: the solution code alone,
+without the row's signature and docstring. The published dataset card's token statistics
+confirm that format (see CONTRIBUTING, "Checking a subset's format against the card").
+Models are `human` / `human (buggy)`.
 
 RewardBench took these pairs on trust. rbkit runs them: the `verify:code` step compiles and
-tests both programs against the upstream tests and keeps a pair only when the chosen program
-passes and the rejected one does not (see curation/verify/code.py).
+tests both complete programs (the row's `prompt`, i.e. signature and docstring, followed by
+the solution, plus the upstream tests) and keeps a pair only when the chosen program passes
+and the rejected one does not (see curation/verify/code.py). Each row's provenance names
+that assembly (`verified_program`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from rbkit.curation.verify.code import Candidate, CodeVerifyStep
 from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.humanevalpack"
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"  # 2: chosen/rejected are the solution code alone (as published)
 REPO = "bigcode-project/octopack"
 REVISION = "e885822b910099a96fc1611f51e6479e8ae81578"
 CITATION = "muennighoff2023octopack"
@@ -44,6 +48,10 @@ FILES: dict[str, tuple[str, int]] = {
 # Fields every row must have; Go rows also carry their import block and test file header.
 REQUIRED = ("task_id", "instruction", "prompt", "canonical_solution", "buggy_solution", "test")
 GO_REQUIRED = ("import", "test_setup")
+# How `HepMaterial` assembles the program each side's verdict is about (recorded per row).
+VERIFIED_PROGRAM: dict[str, str] = {
+    lang: "prompt + solution, then test" for lang in ("cpp", "java", "js", "python", "rust")
+} | {"go": "import (when prompt lacks it) + prompt + solution; test_setup + test"}
 
 
 def source_for(language: str, sha256: str, size: int) -> SourceFile:
@@ -78,9 +86,9 @@ def pair_from_row(subset: str, language: str, src: SourceFile, fields: dict[str,
     row_key = fields["task_id"]
     return TrioRow(
         prompt=fields["instruction"],
-        chosen=fields["prompt"] + fields["canonical_solution"],
+        chosen=fields["canonical_solution"],
         chosen_model="human",
-        rejected=fields["prompt"] + fields["buggy_solution"],
+        rejected=fields["buggy_solution"],
         rejected_model="human (buggy)",
         subset=subset,
         id=stable_id(subset, row_key),
@@ -95,6 +103,7 @@ def pair_from_row(subset: str, language: str, src: SourceFile, fields: dict[str,
                     "task_id": fields["task_id"],
                     "bug_type": fields["bug_type"],
                     "failure_symptoms": fields["failure_symptoms"],
+                    "verified_program": VERIFIED_PROGRAM[language],
                 }
             ),
         ),
@@ -124,11 +133,14 @@ def _upstream(path: Path, sha256: str) -> dict[str, dict]:
 
 
 class HepMaterial:
-    """Gives the verifier a row's two programs and the upstream tests they must (not) pass.
+    """Gives the verifier a row's two complete programs and the upstream tests they must (not) pass.
 
-    The programs are the published chosen/rejected texts. Go only: the candidate file needs
-    the row's import block, which one upstream prompt (Go/65) leaves out, so it is prepended
-    when the text does not start with it.
+    A row's chosen/rejected hold the solution code alone (as published), which does not
+    compile on its own: each program is the upstream row's `prompt` (signature and
+    docstring) followed by the solution, exactly as rbkit verified it before the rows took
+    the published format, so the verdict cache keys did not change. Go only: the candidate
+    file needs the row's import block, which one upstream prompt (Go/65) leaves out, so it is
+    prepended when the program does not start with it.
     """
 
     def __init__(self, language: str, src: SourceFile):
@@ -139,7 +151,7 @@ class HepMaterial:
         rec = upstream.get(row.provenance.row_key)
         if rec is None:
             raise SourceRowError(self.src.mirror_path, row.provenance.row_key, "task_id", "no upstream row with this task_id")
-        return self._candidate(str(row.chosen), rec), self._candidate(str(row.rejected), rec)
+        return self._candidate(rec["prompt"] + str(row.chosen), rec), self._candidate(rec["prompt"] + str(row.rejected), rec)
 
     def _candidate(self, code: str, rec: dict) -> Candidate:
         if self.language == "go":
@@ -162,7 +174,10 @@ def _register(language: str, sha256: str, size: int) -> None:
         sources=(src,),
         steps=(CodeVerifyStep(language, HepMaterial(language, src)), SelectStep(EXPECTED)),
         verification="code",
-        description=f"HumanEvalPack {language}: canonical solution over the human-written buggy one, both executed.",
+        description=(
+            f"HumanEvalPack {language}: canonical solution over the human-written buggy one, "
+            "solution code only, as in RewardBench; both executed as complete programs."
+        ),
     )
     def build(ctx: BuildContext) -> Iterator[TrioRow | DroppedRow]:
         return rows_from(subset, language, src, ctx)

@@ -71,16 +71,78 @@ def test_rows_follow_the_upstream_fields(demo_mirror: Path, tmp_path: Path):
     rows = result.outcomes[0].rows
     assert [r.provenance.row_key for r in rows] == ["Python/0", "Python/1"]
     for row, rec in zip(rows, up, strict=True):
+        # RewardBench's published format: the solution code alone, byte for byte
         assert row.prompt == rec["instruction"]
-        assert row.chosen == rec["prompt"] + rec["canonical_solution"]
-        assert row.rejected == rec["prompt"] + rec["buggy_solution"]
+        assert row.chosen == rec["canonical_solution"]
+        assert row.rejected == rec["buggy_solution"]
+        assert not row.chosen.startswith(rec["prompt"])
         assert (row.chosen_model, row.rejected_model) == ("human", "human (buggy)")
         assert json.loads(row.provenance.extra) == {
             "task_id": rec["task_id"],
             "bug_type": rec["bug_type"],
             "failure_symptoms": rec["failure_symptoms"],
+            "verified_program": "prompt + solution, then test",
         }
     assert result.manifest["subsets"]["demo-hep-python"]["report"]["steps"]["verify:code"]["skipped"] == "--skip-verify"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_verified_programs_are_prompt_plus_solution_as_before(demo_mirror: Path, tmp_path: Path, language: str):
+    """The rows hold the solution alone, but the verifier still gets the complete program.
+
+    The candidates (and so the verdict cache keys) are exactly what they were when chosen was
+    `prompt + canonical_solution`: the upstream prompt followed by the row's solution.
+    """
+    result = run_build([fixture_spec(language)], tmp_path / "out", BuildOptions(skip_verify=True))
+    spec = fixture_spec(language)
+    up = {r["task_id"]: r for r in map(json.loads, (FIXTURES / language / "humanevalpack.jsonl").read_text().splitlines())}
+    for row in result.outcomes[0].rows:
+        rec = up[row.provenance.row_key]
+        chosen, rejected = HepMaterial(language, spec.sources[0])(row)
+        expected = [rec["prompt"] + rec["canonical_solution"], rec["prompt"] + rec["buggy_solution"]]
+        if language == "go":
+            expected = [c if c.startswith(rec["import"]) else f"{rec['import']}\n{c}" for c in expected]
+        assert [chosen.code, rejected.code] == expected
+        assert chosen.tests == rejected.tests == rec["test"]
+        assert chosen.test_setup == rejected.test_setup == (rec["test_setup"] if language == "go" else "")
+
+
+# Mean characters of prompt + answer per language, computed once from the mirror's upstream files
+# (octopack e885822b): mean(len(instruction) + len(canonical_solution)) and the same with
+# buggy_solution, over the 164 rows of each language.
+HEP_MEAN_CHARS: dict[str, tuple[float, float]] = {
+    "cpp": (709.0, 704.8),
+    "go": (737.6, 734.5),
+    "java": (820.9, 814.1),
+    "js": (676.6, 673.3),
+    "python": (618.1, 616.3),
+    "rust": (665.6, 660.3),
+}
+HEP_TOLERANCE = 0.03  # relative
+
+
+def test_mirror_rows_match_the_published_lengths(mirror: Path, tmp_path: Path):
+    """Each language's chosen and rejected lengths (prompt + answer, characters) stay within 3%
+    of HEP_MEAN_CHARS.
+
+    Where the figures come from: the published RewardBench card's token statistics
+    (Llama tokenizer, prompt + answer) give e.g. python chosen mean/max/min 212/624/53; counting
+    `instruction + canonical_solution` with SmolLM2's tokenizer gives 200/586/51, and the card
+    is 1.03-1.07x that in all six languages, the ratio LLMBar (whose rows rbkit reproduces
+    exactly) shows between the two tokenizers. The characters of that same text are
+    HEP_MEAN_CHARS. Repeating the signature and docstring inside each answer (the format
+    before builder version 2) puts every mean 54-78% higher (python 1068.7), far outside the
+    3% tolerance, which only allows for a revised upstream file.
+    """
+    result = run_build(select(["humanevalpack"]), tmp_path / "out", BuildOptions(skip_verify=True))
+    for outcome in result.outcomes:
+        language = outcome.subset.removeprefix("hep-")
+        rows = outcome.rows
+        chosen = sum(len(r.prompt) + len(r.chosen) for r in rows) / len(rows)
+        rejected = sum(len(r.prompt) + len(r.rejected) for r in rows) / len(rows)
+        want_chosen, want_rejected = HEP_MEAN_CHARS[language]
+        assert abs(chosen / want_chosen - 1) <= HEP_TOLERANCE, (language, "chosen", chosen, want_chosen)
+        assert abs(rejected / want_rejected - 1) <= HEP_TOLERANCE, (language, "rejected", rejected, want_rejected)
 
 
 @pytest.mark.toolchain
