@@ -5,6 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.resources import pytest_make_collect_report as pytest_make_collect_report
+from tests.resources import pytest_runtest_makereport as pytest_runtest_makereport
+from tests.resources import require
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -21,8 +25,12 @@ def _mirror() -> Path | None:
 def mirror(monkeypatch: pytest.MonkeyPatch) -> Path:
     """The real upstream mirror (`RBKIT_SOURCES`, as CI sets it), activated for the test."""
     path = _mirror()
-    if path is None or not (path / "MANIFEST.tsv").is_file():
-        pytest.skip("no source mirror: set RBKIT_SOURCES to a folder laid out like ../shared/sources")
+    require(
+        f"source mirror ({path or REPO.parent / 'shared' / 'sources'})",
+        path is not None and (path / "MANIFEST.tsv").is_file(),
+        "set RBKIT_SOURCES to a folder laid out like ../shared/sources (with its MANIFEST.tsv)",
+    )
+    assert path is not None
     monkeypatch.setenv("RBKIT_SOURCES", str(path))
     return path
 

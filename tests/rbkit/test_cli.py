@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.curation.review.conftest import write_fixture_build
+
 RBKIT = [sys.executable, "-c", "from rbkit.cli import main; main()"]
 
 
@@ -19,6 +21,15 @@ def env(mirror, monkeypatch):
     import os
 
     return {**os.environ, "RBKIT_SOURCES": str(mirror), "COLUMNS": "200"}
+
+
+@pytest.fixture
+def bare_env(tmp_path):
+    """For commands that need no upstream data: an empty folder as the mirror."""
+    import os
+
+    (tmp_path / "empty-mirror").mkdir()
+    return {**os.environ, "RBKIT_SOURCES": str(tmp_path / "empty-mirror"), "COLUMNS": "200"}
 
 
 def digest(folder: Path) -> str:
@@ -60,19 +71,19 @@ def test_corrupted_source_copy_is_refused_with_the_hash_message(env, mirror, tmp
     assert not (tmp_path / "out").exists()
 
 
-def test_validate_reports_violations_and_exits_1(tmp_path, env):
+def test_validate_reports_violations_and_exits_1(tmp_path, bare_env):
     f = tmp_path / "rows.jsonl"
     f.write_text(json.dumps({"prompt": "p", "chosen": "c"}) + "\n")
-    result = rbkit("validate", str(f), env=env)
+    result = rbkit("validate", str(f), env=bare_env)
     assert result.returncode == 1
     assert f"{f}:1 chosen_model: 'chosen_model' is a required property" in result.stdout
 
 
-def test_ls_lists_llmbar_with_built_counts(env, tmp_path):
-    rbkit("build", "llmbar-natural", "--out", str(tmp_path / "out"), env=env)
-    result = rbkit("ls", str(tmp_path / "out"), "--json", env=env)
+def test_ls_lists_llmbar_with_built_counts(bare_env, tmp_path):
+    write_fixture_build(tmp_path / "out")  # 4 hand-made llmbar-natural pairs; no mirror needed
+    result = rbkit("ls", str(tmp_path / "out"), "--json", env=bare_env)
     rows = {r["subset"]: r for r in json.loads(result.stdout)}
-    assert rows["llmbar-natural"]["built"] == 100 and rows["llmbar-natural"]["license"] == "MIT"
+    assert rows["llmbar-natural"]["built"] == 4 and rows["llmbar-natural"]["license"] == "MIT"
     assert rows["llmbar-adver-manual"]["built"] is None
 
 
@@ -82,8 +93,8 @@ def test_sources_check_passes_on_the_mirror(env, mirror):
     assert " 0 bad" in result.stdout
 
 
-def test_unknown_selector_is_a_clear_error(env, tmp_path):
-    result = rbkit("build", "nonsense", "--out", str(tmp_path / "o"), env=env)
+def test_unknown_selector_is_a_clear_error(bare_env, tmp_path):
+    result = rbkit("build", "nonsense", "--out", str(tmp_path / "o"), env=bare_env)
     assert result.returncode == 1 and "'nonsense' names no subset" in result.stderr
 
 
@@ -98,7 +109,7 @@ def test_missing_sources_never_block_the_other_subsets_but_fail_the_command(env,
     assert accepted.returncode == 0
 
 
-def test_nothing_buildable_writes_nothing(env, tmp_path):
-    result = rbkit("build", "donotanswer", "--out", str(tmp_path / "out"), env=env)
+def test_nothing_buildable_writes_nothing(bare_env, tmp_path):
+    result = rbkit("build", "donotanswer", "--out", str(tmp_path / "out"), env=bare_env)
     assert result.returncode == 1 and "LibrAI/do-not-answer" in result.stderr
     assert not (tmp_path / "out").exists()

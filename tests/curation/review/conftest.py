@@ -30,6 +30,8 @@ from rbkit.curation.review.connection import ReviewTarget
 from rbkit.curation.review.local_server import LocalArgilla
 from rbkit.curation.rows import TrioRow
 
+from tests.resources import require
+
 REPO = Path(__file__).resolve().parents[3]
 FIXTURE = REPO / "tests" / "fixtures" / "review"
 _counter = itertools.count(1)
@@ -146,8 +148,7 @@ class Reviewer:
 @pytest.fixture(scope="session")
 def live_argilla(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     missing = [tool for tool in ("redis-server", "uv") if shutil.which(tool) is None]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} missing: run scripts/install-review-deps (and `pip install uv`)")
+    require(f"{', '.join(missing)} for the Argilla server", not missing, "run scripts/install-review-deps (and `pip install uv`)")
     venv = Path(os.environ.get("RBKIT_ARGILLA_VENV") or REPO / ".cache" / "argilla-venv")
     server = LocalArgilla(tmp_path_factory.mktemp("argilla") / "home", venv=venv, port=_free_port())
     server.start(timeout=300)

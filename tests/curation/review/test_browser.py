@@ -13,6 +13,7 @@ from rbkit.curation.review.push import push
 from rbkit.curation.trio_io import read_rows
 
 from tests.curation.review.conftest import Live, by_text, fixture_rows
+from tests.resources import require
 
 pytestmark = [pytest.mark.argilla, pytest.mark.browser, pytest.mark.slow]
 
@@ -24,8 +25,7 @@ def chromium(tmp_path: Path) -> Iterator[object]:
 
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
-    if binary is None or driver_path is None:
-        pytest.fail("chromium and chromium-driver are needed: run scripts/install-review-deps")
+    require("chromium and chromium-driver", binary is not None and driver_path is not None, "run scripts/install-review-deps")
     options = webdriver.ChromeOptions()
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1000"):
         options.add_argument(arg)
