@@ -54,7 +54,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     if report.skipped and not hasattr(report, "wasxfail") and strict():
         report.outcome = "failed"
-        report.longrepr = f"{item.nodeid} would skip: {_skip_reason(report)} [{STRICT_HINT}]"
+        report.longrepr = f"would skip: {_skip_reason(report)} [{STRICT_HINT}]"
         return
     excinfo = call.excinfo
     if report.failed and excinfo is not None and excinfo.errisinstance(ToolchainMissingError) and not strict():
