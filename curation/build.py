@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,9 +161,40 @@ def format_violations(violations: Sequence[Violation], limit: int = 50) -> str:
 # --- the whole build -------------------------------------------------------------------------
 
 
+# Everything below that reads rows (counts, totals, the finalize hooks) is also what
+# `rbkit review pull` re-runs after it swaps or drops pairs (curation.review.buildio), so a
+# pulled folder equals a rebuild with --review-decisions: one code path, not two.
+
+
+def subset_counts(rows: Sequence[TrioRow], dropped: Iterable[DroppedRow | Mapping[str, Any]]) -> dict[str, Any]:
+    """The per-subset counts in build.json, from the subset's rows and its drop records."""
+    steps = [(d.step, d.reason) if isinstance(d, DroppedRow) else (d.get("step"), d.get("reason")) for d in dropped]
+    by_step = Counter(step for step, _ in steps)
+    by_reason = Counter(f"{step}: {reason}" for step, reason in steps)
+    return {
+        "built": len(rows),
+        "dropped": sum(by_step.values()),
+        "dropped_by_step": dict(sorted(by_step.items())),
+        "dropped_by_reason": dict(sorted(by_reason.items())),
+    }
+
+
+def build_totals(rows_by_subset: Mapping[str, Sequence[TrioRow]], dropped: int, sections: Mapping[str, str]) -> dict[str, int]:
+    """build.json's `totals`; `filtered` counts the subsets outside Prior Sets."""
+    return {
+        "built": sum(len(rows) for rows in rows_by_subset.values()),
+        "dropped": dropped,
+        "filtered": sum(len(rows) for name, rows in rows_by_subset.items() if sections.get(name) != "Prior Sets"),
+    }
+
+
+def finalize_hooks(gate: GateConfig | None = None) -> list[Callable[[BuildResult], None]]:
+    """The manifest facts derived from all rows at once: rulers and gate verdicts, cross-subset
+    duplicate prompts. Hooks read `result.outcomes` (rows) and `result.manifest` only."""
+    return [gate_hook(gate or GateConfig()), cross_subset_hook()]
+
+
 def subset_summary(spec: SubsetSpec, outcome: SubsetOutcome) -> dict[str, Any]:
-    by_step = Counter(d.step for d in outcome.dropped)
-    by_reason = Counter(f"{d.step}: {d.reason}" for d in outcome.dropped)
     return {
         "section": spec.section,
         "source": spec.source,
@@ -173,11 +204,8 @@ def subset_summary(spec: SubsetSpec, outcome: SubsetOutcome) -> dict[str, Any]:
         "substitute": spec.substitute,
         "weight": spec.weight,
         "expected": spec.expected,
-        "built": len(outcome.rows),
+        **subset_counts(outcome.rows, outcome.dropped),
         "candidates": outcome.report.get("candidates", len(outcome.rows) + len(outcome.dropped)),
-        "dropped": sum(by_step.values()),
-        "dropped_by_step": dict(sorted(by_step.items())),
-        "dropped_by_reason": dict(sorted(by_reason.items())),
         "sources": sorted(src.name for src in spec.sources),
         "report": outcome.report,
     }
@@ -200,11 +228,11 @@ def make_manifest(
         "subsets": {o.subset: subset_summary(specs[o.subset], o) for o in outcomes},
         "missing": {m.subset: m.error for m in missing},
         "sources": dict(sorted(sources.items())),
-        "totals": {
-            "built": sum(len(o.rows) for o in outcomes),
-            "dropped": sum(len(o.dropped) for o in outcomes),
-            "filtered": sum(len(o.rows) for o in outcomes if specs[o.subset].section != "Prior Sets"),
-        },
+        "totals": build_totals(
+            {o.subset: o.rows for o in outcomes},
+            sum(len(o.dropped) for o in outcomes),
+            {o.subset: specs[o.subset].section for o in outcomes},
+        ),
     }
 
 
@@ -248,7 +276,7 @@ def run_build(
         "runtime": runtime,
     }
     result = BuildResult(out, outcomes, by_name, missing, manifest, timings)
-    for hook in (gate_hook(gate or GateConfig()), cross_subset_hook(), *finalize):  # may add to the manifest
+    for hook in (*finalize_hooks(gate), *finalize):  # may add to the manifest
         hook(result)
     write_build(out, {o.subset: o.rows for o in outcomes}, [d for o in outcomes for d in o.dropped], result.manifest, result.timings, by_name)
     return result

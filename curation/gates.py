@@ -150,6 +150,19 @@ class GateConfig:
     def to_record(self) -> dict[str, Any]:
         return {"threshold": self.threshold, "mode": self.mode, "statistic": self.statistic, "rulers": list(self.rulers)}
 
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any] | None) -> GateConfig:
+        """The gate a build recorded in build.json (`gate`), so a later rewrite of the folder
+        (`rbkit review pull`) judges its rows the same way; the default when none is recorded."""
+        if not record:
+            return cls()
+        return cls(
+            threshold=float(record["threshold"]),
+            mode=record["mode"],
+            statistic=record["statistic"],
+            rulers=tuple(record["rulers"]),
+        )
+
 
 @dataclass(frozen=True)
 class GateResult:
@@ -204,15 +217,15 @@ def raise_on_failures(results: Sequence[GateResult]) -> None:
 def gate_hook(config: GateConfig) -> Callable[[Any], None]:
     """A `curation.build.run_build` finalize hook: rulers and gate verdict of every built subset
     go into build.json (`subsets.<name>.rulers`, `subsets.<name>.gate`, top-level `gate`); a
-    failed gate raises before anything is written."""
+    failed gate raises before anything is written. It reads only rows and build.json (the
+    declared `length_bias` is there), so `rbkit review pull` can rerun it on a folder."""
 
     def hook(result: Any) -> None:
         verdicts = []
         for outcome in result.outcomes:
-            spec = result.specs[outcome.subset]
-            table = rulers(outcome.rows)
-            verdict = apply_gate(outcome.subset, spec.length_bias, table, config)
             info = result.manifest["subsets"][outcome.subset]
+            table = rulers(outcome.rows)
+            verdict = apply_gate(outcome.subset, info["length_bias"], table, config)
             info["rulers"] = table
             info["gate"] = verdict.to_record()
             verdicts.append(verdict)

@@ -8,10 +8,14 @@ Steps, all reads before any write (a server that fails midway leaves nothing hal
 3. merge them into `review/decisions.jsonl` (answers in Argilla supersede earlier decisions
    for the same pair; decisions for pairs no longer in Argilla are kept);
 4. rebuild each subset from its current rows plus the rows earlier pulls dropped (put back at
-   their recorded positions), apply all decisions, and swap the folder in atomically.
+   their recorded positions), apply all decisions, re-derive build.json from the new rows with
+   the build's own functions (counts, rulers and gate, cross-subset duplicates; the card follows
+   from it), and swap the folder in atomically.
 
 Because step 4 always starts from the full candidate list and applying is idempotent, pulling
-twice gives the same bytes, a changed mind restores a dropped pair, and no row is ever lost.
+twice gives the same bytes, a changed mind restores a dropped pair, and no row is ever lost;
+the pulled folder equals `rbkit build --review-decisions` of the same sources, byte for byte
+(all but timings.json).
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ from typing import Any
 
 from rbkit.curation.build import BuildFolder
 from rbkit.curation.review.agreement import agreement
-from rbkit.curation.review.buildio import REVIEW_DIR, load, pick_subsets, rewrite
+from rbkit.curation.review.buildio import REVIEW_DIR, load, pick_subsets, rewrite, updated_manifest
 from rbkit.curation.review.connection import ReviewTarget, check, require_role
 from rbkit.curation.review.dataset import COMMENT_QUESTION, LABEL_QUESTION
 from rbkit.curation.review.decisions import (
     DECISIONS_FILE,
     STEP_NAME,
+    Applied,
     Decision,
     apply_decisions,
     read_decisions,
@@ -161,6 +166,33 @@ def merged_dropped(folder: BuildFolder, new: Mapping[str, list[dict[str, Any]]])
     return [rec for subset in order for rec in [*others.get(subset, []), *new.get(subset, [])]]
 
 
+@dataclass
+class Reapplied:
+    """A folder's rows and drops with decisions applied to some subsets, ready for `rewrite`."""
+
+    rows: dict[str, list[TrioRow]]
+    dropped: list[dict[str, Any]]
+    reports: dict[str, dict[str, Any]]  # subset -> the review step's report for build.json
+    applied: dict[str, Applied]
+
+
+def reapply(folder: BuildFolder, names: Sequence[str], decisions: Mapping[int, Decision]) -> Reapplied:
+    """Every decision applied to the named subsets, each from its full candidate list (so a
+    changed mind restores a dropped pair); the same report the build's review step gives."""
+    rows = dict(folder.rows)
+    drops: dict[str, list[dict[str, Any]]] = {}
+    reports: dict[str, dict[str, Any]] = {}
+    applied_by_name: dict[str, Applied] = {}
+    for name in names:
+        applied = applied_by_name[name] = apply_decisions(restore_candidates(folder, name), decisions)
+        rows[name] = applied.kept
+        drops[name] = [d.to_record() for d in applied.dropped]
+        reports[name] = {"decided": sum(applied.counts.values()), "by_label": dict(sorted(applied.counts.items()))}
+        if applied.stale:
+            reports[name]["stale"] = sorted(applied.stale)
+    return Reapplied(rows, merged_dropped(folder, drops), reports, applied_by_name)
+
+
 # --- the command -----------------------------------------------------------------------------
 
 
@@ -222,32 +254,26 @@ def pull(
                 decisions[pair_id] = decision
 
     # Apply every decision to every pulled subset, from the full candidate list.
-    new_rows = dict(folder.rows)
-    review_drops: dict[str, list[dict[str, Any]]] = {}
-    reports: dict[str, dict[str, Any]] = {}
+    redone = reapply(folder, names, decisions)
     for name in names:
-        tally = tallies[name]
-        applied = apply_decisions(restore_candidates(folder, name), decisions)
-        new_rows[name] = applied.kept
-        review_drops[name] = [d.to_record() for d in applied.dropped]
+        tally, applied = tallies[name], redone.applied[name]
         tally.decided = Counter(applied.counts)
         tally.stale = sorted(applied.stale)
         tally.rows = len(applied.kept)
         tally.dropped_by_review = len(applied.dropped)
-        reports[name] = {"decided": sum(applied.counts.values()), "by_label": dict(sorted(applied.counts.items()))}
-        if applied.stale:
-            reports[name]["stale"] = sorted(applied.stale)
-    dropped = merged_dropped(folder, review_drops)
+    new_rows, dropped, reports = redone.rows, redone.dropped, redone.reports
     summary = agreement({f"{s}/{i}": v for (s, i), v in sorted(votes.items())})
 
+    write_decisions(decisions_file, decisions.values())
+    write_text(review_dir / AGREEMENT_FILE, json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    manifest = updated_manifest(folder.manifest, new_rows, dropped, reports)  # rulers, counts, dedup
     changed = (
         decisions != before
         or any([r.to_record() for r in new_rows[n]] != [r.to_record() for r in folder.rows.get(n, [])] for n in names)
         or dropped != folder.dropped
+        or manifest != folder.manifest
     )
-    write_decisions(decisions_file, decisions.values())
-    write_text(review_dir / AGREEMENT_FILE, json.dumps(summary, indent=2, sort_keys=True) + "\n")
     if changed:
         progress("rewriting the build folder")
-        rewrite(folder, new_rows, dropped, reports)
+        rewrite(folder, new_rows, dropped, manifest)
     return PullReport(folder.path, tallies, summary, len(decisions), changed)

@@ -128,11 +128,7 @@ def test_raise_on_failures_lists_every_violation():
 
 def fake_result(rows, length_bias="none"):
     outcome = SimpleNamespace(subset="toy", rows=rows)
-    return SimpleNamespace(
-        outcomes=[outcome],
-        specs={"toy": SimpleNamespace(length_bias=length_bias)},
-        manifest={"subsets": {"toy": {}}},
-    )
+    return SimpleNamespace(outcomes=[outcome], manifest={"subsets": {"toy": {"length_bias": length_bias}}})
 
 
 def test_gate_hook_writes_rulers_and_verdict_into_the_manifest():
@@ -144,6 +140,12 @@ def test_gate_hook_writes_rulers_and_verdict_into_the_manifest():
     assert result.manifest["gate"] == {"threshold": 0.9, "mode": "warn", "statistic": "point", "rulers": ["longer", "shorter", "bow"]}
     lines = render_summary(result.manifest)
     assert len(lines) == 2 and "gate warning" in lines[1]
+
+
+def test_the_recorded_gate_reads_back_as_the_same_config():
+    config = GateConfig(threshold=0.8, mode="fail", statistic="lower", rulers=("longer", "bow"))
+    assert GateConfig.from_record(config.to_record()) == config
+    assert GateConfig.from_record(None) == GateConfig()
 
 
 def test_gate_hook_raises_in_fail_mode():
