@@ -253,6 +253,8 @@ def render_card(facts: Mapping[str, Any], configs: Sequence[ConfigInfo], repo_id
             "",
         ]
 
+    lines += sandbox_network_section(facts.get("options") or {})
+
     lines += ["## Loading", "", "```python", "from datasets import load_dataset", ""]
     if filtered is not None:
         lines.append(f'core = load_dataset("{repo_id}", split="{filtered.split}")  # like allenai/reward-bench')
@@ -349,6 +351,8 @@ def render_card(facts: Mapping[str, Any], configs: Sequence[ConfigInfo], repo_id
         flags.append(f"--target-size {options['target_size']}")
     if options.get("keep_all"):
         flags.append("--all")
+    if options.get("allow_sandbox_network"):
+        flags.append("--allow-sandbox-network")
     lines += [
         "## Rebuilding",
         "",
@@ -377,6 +381,19 @@ def render_card(facts: Mapping[str, Any], configs: Sequence[ConfigInfo], repo_id
     if missing:
         lines += ["Upstream works without a BibTeX entry here: " + ", ".join(missing) + ".", ""]
     return "\n".join(lines)
+
+
+def sandbox_network_section(options: Mapping[str, Any]) -> list[str]:
+    """The card's warning for a build whose code candidates ran with network access."""
+    if not options.get("allow_sandbox_network"):
+        return []
+    return [
+        "> **Code verification ran with network access** (`--allow-sandbox-network`): the build machine "
+        "gave the sandbox no private network namespace, so candidate programs could reach the network "
+        "while their tests ran. Verdicts are normally unaffected; rebuild as root or with user namespaces "
+        "enabled for the isolated run.",
+        "",
+    ]
 
 
 def missing_citations(facts: Mapping[str, Any]) -> list[str]:

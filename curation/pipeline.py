@@ -30,6 +30,7 @@ class BuildOptions:
     jobs: int = 0  # parallel workers for verifiers (0 = number of cores)
     cache_dir: Path | None = None  # verification cache (default ~/.cache/rbkit/verify)
     review_dir: Path | None = None  # a folder with review decisions to apply (see curation.review)
+    allow_sandbox_network: bool = False  # run code candidates even where no private network exists
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_record(self) -> dict[str, Any]:
@@ -39,6 +40,7 @@ class BuildOptions:
             "seed": self.seed,
             "target_size": self.target_size,
             "keep_all": self.keep_all,
+            "allow_sandbox_network": self.allow_sandbox_network,
         }
 
 

@@ -117,6 +117,7 @@ class Verdict:
     stderr_tail: str = ""
     output_limited: bool = False
     notes: tuple[str, ...] = ()
+    disk_limited: bool = False  # killed for writing more than the run's total-bytes cap
     key: str = ""
     seconds: float = 0.0  # kept in the cache for benchmarks; never published (not deterministic)
 
@@ -129,6 +130,7 @@ class Verdict:
             "stdout_tail": self.stdout_tail,
             "stderr_tail": self.stderr_tail,
             "output_limited": self.output_limited,
+            **({"disk_limited": True} if self.disk_limited else {}),
             "notes": list(self.notes),
             "key": self.key,
             "seconds": round(self.seconds, 3),
@@ -144,6 +146,7 @@ class Verdict:
             stdout_tail=rec.get("stdout_tail", ""),
             stderr_tail=rec.get("stderr_tail", ""),
             output_limited=bool(rec.get("output_limited")),
+            disk_limited=bool(rec.get("disk_limited")),
             notes=tuple(rec.get("notes") or ()),
             key=rec.get("key", ""),
             seconds=float(rec.get("seconds", 0.0)),
@@ -156,6 +159,8 @@ class Verdict:
             out["signal"] = self.signal
         if self.output_limited:
             out["output_limited"] = True
+        if self.disk_limited:
+            out["disk_limited"] = True
         if self.notes:
             out["notes"] = list(self.notes)
         for name in ("stdout_tail", "stderr_tail"):
@@ -291,10 +296,11 @@ class CodeVerifier:
         sandbox: Sandbox | None = None,
         use_cache: bool = True,
         run_limits: Limits = RUN_LIMITS,
+        allow_shared_network: bool = False,
     ):
         self.cache_dir = default_cache_dir(cache_dir)
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
-        self.sandbox = sandbox or default_sandbox()
+        self.sandbox = sandbox or default_sandbox(allow_shared_network)
         self.cache = VerdictCache(self.cache_dir, "code") if use_cache else None
         self.run_limits = run_limits
         self._toolchains: dict[str, Toolchain] = {}
@@ -350,6 +356,8 @@ class CodeVerifier:
                 stats.cache_hits += 1
             else:
                 todo[key] = c
+        if todo:
+            self.sandbox.require_isolation()  # fail closed before any candidate runs
         for language in sorted({c.language for c in todo.values()}):
             self._flags(language)  # build Rust's crates / javac's archive once, before the workers
         done = 0
@@ -405,6 +413,7 @@ class CodeVerifier:
                         stdout_tail=scrub(result.stdout_tail, run_dir),
                         stderr_tail=scrub(result.stderr_tail, run_dir),
                         output_limited=result.output_limited,
+                        disk_limited=result.disk_limited,
                         notes=tuple(notes),
                         key=key,
                         seconds=time.monotonic() - started,
@@ -466,7 +475,9 @@ class CodeVerifyStep:
     def __call__(self, rows: list[TrioRow], ctx: BuildContext) -> StepResult:
         if ctx.options.skip_verify:
             return StepResult(list(rows), report={"language": self.language, "skipped": "--skip-verify"})
-        verifier = CodeVerifier(ctx.options.cache_dir, ctx.options.jobs)
+        verifier = CodeVerifier(
+            ctx.options.cache_dir, ctx.options.jobs, allow_shared_network=ctx.options.allow_sandbox_network
+        )
         tc = verifier.toolchain(self.language)  # a missing toolchain stops here, with the package
         pairs = [self.material(row) for row in rows]
         flat = [c for pair in pairs for c in pair]

@@ -28,6 +28,7 @@ def build(
     review_dir: Path | None = typer.Option(None, "--review-decisions", help="Apply review decisions from this folder (written by `rbkit review pull`)."),
     gate: str = typer.Option("warn", "--gate", help="Trivial-baseline gate when a ruler (longer/shorter/bag-of-words) beats --gate-threshold on a subset not declared length-biased: off, warn or fail."),
     gate_threshold: float = typer.Option(0.9, "--gate-threshold", help="Ruler accuracy above which the gate warns or fails."),
+    allow_sandbox_network: bool = typer.Option(False, "--allow-sandbox-network", help="Run code candidates even where the sandbox cannot get a private network namespace (recorded in build.json and on the card). Without it such a machine stops code verification."),
 ) -> None:
     """Run builders, filters, verifiers and the schema check; write parquet, build.json and dropped.jsonl."""
     from rbkit.curation.build import check_sources, run_build
@@ -49,6 +50,7 @@ def build(
         jobs=jobs,
         cache_dir=cache_dir,
         review_dir=review_dir,
+        allow_sandbox_network=allow_sandbox_network,
     )
     console = Console(stderr=True)
     with Progress(
