@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from rbkit.eval.data import Pair
+from rbkit.eval.errors import DatasetError
 from rbkit.eval.scoring import (
     CONVENTIONS,
     TiesPolicy,
@@ -116,7 +117,10 @@ def aggregate(
             "truncated": sum(r.truncated for r in items),
         }
         if best_of_n and name == TIES_SUBSET:
-            table = ties_table([(r.id, r.scores, r.n_chosen) for r in items])
+            try:  # ids are checked where files are read; this catches rows built in code
+                table = ties_table([(r.id, r.scores, r.n_chosen) for r in items])
+            except ValueError as exc:
+                raise DatasetError(f"subset {name}: {exc}") from exc
             ts = ties_score(table)
             entry.update(metric="ties-formula", accuracy=ts.score, components={
                 "tied_accuracy": ts.tied_accuracy,

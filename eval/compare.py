@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from rbkit.eval import results as results_io
+from rbkit.eval.comparability import REFERENCES, overall_label
 from rbkit.eval.errors import ResultsError
 from rbkit.eval.scoring import CONVENTIONS
 from rbkit.eval.sections import PRIOR_SETS, PRIOR_SETS_SCORED
@@ -37,6 +38,31 @@ def _delta(ma: np.ndarray | None, mb: np.ndarray | None) -> dict[str, Any]:
     diff = ma - mb
     ci = percentile_ci(diff)
     return {"ci95": list(ci) if ci else None, "p_bootstrap": paired_bootstrap_p(diff)}
+
+
+def paired_comparability(a_res: dict[str, Any], b_res: dict[str, Any], common_subsets: set[str],
+                          left_out: int) -> dict[str, Any]:
+    """How the compared overall may be labelled: "RewardBench overall" only when both runs are
+    comparable and every pair of each was paired; else "partial overall (...)" with the
+    union of both runs' substitutes and short subsets."""
+    benchmark = a_res["benchmark"]
+    a, b = a_res["comparability"], b_res["comparability"]
+    names = list(REFERENCES[benchmark].counts)
+    block: dict[str, Any] = {
+        "reference": a["reference"],
+        "comparable": a["comparable"] and b["comparable"] and left_out == 0,
+        "subsets_present": sum(1 for n in names if n in common_subsets),
+        "subsets_total": len(names),
+        "missing": [n for n in names if n not in common_subsets],
+        "substitutes": {n: a["substitutes"].get(n) or b["substitutes"][n]
+                        for n in names if n in a["substitutes"] or n in b["substitutes"]},
+        "short": {n: a["short"].get(n) or b["short"][n] for n in names if n in a["short"] or n in b["short"]},
+        "over": {n: a["over"].get(n) or b["over"][n] for n in names if n in a["over"] or n in b["over"]},
+        "sample_per_subset": a["sample_per_subset"] or b["sample_per_subset"],
+        "provenance": "unknown" if "unknown" in (a["provenance"], b["provenance"]) else a["provenance"],
+    }
+    block["label"] = overall_label(block, benchmark, [f"{left_out} pair(s) in one run only"] if left_out else [])
+    return block
 
 
 def compare(a_dir: Path, b_dir: Path, *, resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
@@ -89,6 +115,7 @@ def compare(a_dir: Path, b_dir: Path, *, resamples: int = 2000, seed: int = 0) -
         "sections": {},
         "overall": {},
     }
+    out["comparability"] = paired_comparability(a_res, b_res, set(by_subset), out["only_in_a"] + out["only_in_b"])
     if a_res["benchmark"] != "reward-bench":
         return out
     # Sections and overall: the weights of run A's result, applied to the paired resamples.
@@ -112,8 +139,11 @@ def compare(a_dir: Path, b_dir: Path, *, resamples: int = 2000, seed: int = 0) -
         total = sum(used.values())
         pa_ = sum(out["sections"][s]["a"] * w for s, w in used.items()) / total
         pb_ = sum(out["sections"][s]["b"] * w for s, w in used.items()) / total
+        complete = len(used) == len(conv.weights)
         out["overall"][conv.name] = {
             "a": pa_, "b": pb_, "delta": pa_ - pb_,
+            "label": out["comparability"]["label"] if complete else overall_label(
+                out["comparability"], "reward-bench", [f"no {s}" for s in conv.weights if s not in used]),
             **_delta(weighted_samples(sec_a, used), weighted_samples(sec_b, used)),
             "complete": len(used) == len(conv.weights),
         }

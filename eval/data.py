@@ -19,8 +19,10 @@ from typing import Any
 import pyarrow.parquet as pq
 from rbkit.curation.rows import canonical_json
 from rbkit.eval.errors import DatasetError
+from rbkit.eval.scoring import parse_ties_id
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("prompt", "chosen", "rejected", "subset")
+TIES_SUBSET = "Ties"  # RewardBench 2: rows grouped by prompt through their `ref:`/`tied:` ids
 Message = tuple[str, str]  # (role, content)
 
 
@@ -65,6 +67,8 @@ class Dataset:
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)  # from build.json, if any
     empty_subsets: list[str] = field(default_factory=list)
     full_counts: dict[str, int] | None = None  # subset sizes before --sample (section weights)
+    # subset -> the stand-in source it was rebuilt from ({}: none); None: the data does not say
+    substitutes: dict[str, str] | None = None
 
     @property
     def subsets(self) -> list[str]:
@@ -98,7 +102,7 @@ class Dataset:
         pairs = [p for p in self.pairs if (p.subset, p.id) in keep]
         description = {**self.description, "sample": {"per_subset": per_subset, "seed": seed,
                                                       "full_rows": sum(full.values())}}
-        return Dataset(pairs, description, self.sections, self.empty_subsets, dict(full))
+        return Dataset(pairs, description, self.sections, self.empty_subsets, dict(full), self.substitutes)
 
 
 # --- one record -> one Pair ------------------------------------------------------------------
@@ -222,10 +226,28 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def pairs_from_records(records: Sequence[Mapping[str, Any]], origin: str) -> list[Pair]:
     pairs = []
+    wheres = []
     for i, rec in enumerate(records, start=1):
         where = f"{origin}:{rec.get('__line__', i)}"
         pairs.append(pair_from_record(rec, where))
+        wheres.append(where)
+    check_ties_ids(pairs, wheres)
     return pairs
+
+
+def check_ties_ids(pairs: Sequence[Pair], wheres: Sequence[str]) -> None:
+    """In best-of-N data, every Ties row's id must say which prompt it belongs to and how.
+
+    Checked where the rows are read, so the error names the file and row; scoring stays pure.
+    """
+    if not any(p.best_of_n for p in pairs):
+        return
+    for pair, where in zip(pairs, wheres, strict=True):
+        if pair.subset == TIES_SUBSET:
+            try:
+                parse_ties_id(pair.id)
+            except ValueError as exc:
+                raise DatasetError(f"{where} id: {exc}") from exc
 
 
 def load_file(path: Path, subsets: Sequence[str] = ()) -> Dataset:
@@ -299,4 +321,5 @@ def load_build_folder(path: Path, subsets: Sequence[str] = ()) -> Dataset:
         "rbkit_version": manifest.get("rbkit_version"),
         "files_sha256": dict(sorted(hashes.items())),
     }
-    return Dataset(pairs, description, sections=sections, empty_subsets=empty)
+    substitutes = {n: str(listed[n]["substitute"]) for n in names if listed[n].get("substitute")}
+    return Dataset(pairs, description, sections=sections, empty_subsets=empty, substitutes=substitutes)

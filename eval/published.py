@@ -19,7 +19,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rbkit.eval.data import Dataset, Pair, check_unique, pair_from_record, select_subsets
+from rbkit.eval.data import (
+    Dataset,
+    Pair,
+    check_ties_ids,
+    check_unique,
+    pair_from_record,
+    select_subsets,
+)
 from rbkit.eval.errors import DatasetError
 
 SHA_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -128,7 +135,7 @@ def load_published(
         raise DatasetError(f"{origin}: no rows")
     check_unique(pairs, origin)
     description = {"type": "hub", "repo": spec.repo, "revision": rev, "split": ref.split or "all"}
-    return Dataset(pairs, description)
+    return Dataset(pairs, description, substitutes={})  # the published data is the reference itself
 
 
 def _pairs(table: Any, origin: str, subset: str | None) -> list[Pair]:
@@ -138,7 +145,10 @@ def _pairs(table: Any, origin: str, subset: str | None) -> list[Pair]:
     if missing:
         raise DatasetError(f"{origin}: missing column(s) {', '.join(missing)}; found {', '.join(columns)}")
     out = []
+    wheres = []
     for i, rec in enumerate(table):
         rec = dict(rec) if isinstance(rec, Mapping) else rec
-        out.append(pair_from_record(rec, f"{origin}:{i}", subset=subset, default_id=str(i)))
+        wheres.append(f"{origin}:{i}")
+        out.append(pair_from_record(rec, wheres[-1], subset=subset, default_id=str(i)))
+    check_ties_ids(out, wheres)
     return out

@@ -55,14 +55,17 @@ def results_tables(res: dict[str, Any]) -> Group:
             sec.add_row(name, pct(s["score"]), ci(s["ci95"]), "yes" if s["complete"] else "no",
                         ", ".join(s["missing"]) or "—")
         parts.append(sec)
-    ov = Table(title="overall")
+    comp = res["comparability"]
+    ov = Table(title=f"overall: {comp['label']}", caption=f"compared with {comp['reference']}")
     ov.add_column("convention", no_wrap=True)
     for col in ("value", "95% CI", "complete"):
         ov.add_column(col, no_wrap=True)
+    ov.add_column("label", ratio=1)
     ov.add_column("definition", ratio=1)
     for name, o in ordered(res["overall"], OVERALL_ORDER):
-        ov.add_row(name, pct(o["value"]), ci(o["ci95"]), "yes" if o["complete"] else "no", o["definition"])
+        ov.add_row(name, pct(o["value"]), ci(o["ci95"]), "yes" if o["complete"] else "no", o["label"], o["definition"])
     parts.append(ov)
+    parts.append(comparability_line(comp))
     run = res["run"]
     rate = run.get("pairs_per_second")
     parts.append(
@@ -74,6 +77,28 @@ def results_tables(res: dict[str, Any]) -> Group:
     return Group(*parts)
 
 
+def comparability_line(comp: dict[str, Any]) -> str:
+    """One line saying whether the overall may be set beside published numbers, and if not, why."""
+    if comp["comparable"]:
+        return f"[green]comparable to {comp['reference']}: {comp['label']}[/]"
+    why = [f"{comp['subsets_present']}/{comp['subsets_total']} published subsets present"]
+    if comp["missing"]:
+        why.append("missing: " + ", ".join(comp["missing"]))
+    if comp["substitutes"]:
+        why.append("built from a substitute source: " + "; ".join(f"{n} ({v})" for n, v in comp["substitutes"].items()))
+    if comp["short"]:
+        why.append("short of the published size: " + ", ".join(f"{n} {v['rows']}/{v['published']}"
+                                                                for n, v in comp["short"].items()))
+    if comp["over"]:
+        why.append("above the published size: " + ", ".join(f"{n} {v['rows']}/{v['published']}"
+                                                             for n, v in comp["over"].items()))
+    if comp["sample_per_subset"] is not None:
+        why.append(f"--sample {comp['sample_per_subset']}: not every row was scored")
+    if comp["provenance"] == "unknown":
+        why.append("the dataset has no build.json, so its sources are unknown")
+    return f"[yellow]NOT comparable to {comp['reference']} ({'; '.join(why)})[/]"
+
+
 def comparison_tables(cmp: dict[str, Any]) -> Group:
     head = Table(title=f"A = {cmp['a']['model']}   B = {cmp['b']['model']}",
                  caption=f"{cmp['pairs']} shared pairs · paired bootstrap ({cmp['resamples']}) · exact McNemar")
@@ -83,7 +108,9 @@ def comparison_tables(cmp: dict[str, Any]) -> Group:
         head.add_row(name, str(s["n"]), pct(s["a"]), pct(s["b"]), signed(s["delta"]), ci(s["ci95"]),
                      pval(s["p_bootstrap"]), str(s["a_only"]), str(s["b_only"]), pval(s["p_mcnemar"]))
     parts: list[Any] = [head]
-    for title, block, order in (("sections", cmp["sections"], SECTION_ORDER), ("overall", cmp["overall"], OVERALL_ORDER)):
+    label = cmp["comparability"]["label"] if "comparability" in cmp else None
+    for title, block, order in (("sections", cmp["sections"], SECTION_ORDER),
+                                ("overall" + (f": {label}" if label else ""), cmp["overall"], OVERALL_ORDER)):
         if not block:
             continue
         t = Table(title=title)
@@ -92,6 +119,8 @@ def comparison_tables(cmp: dict[str, Any]) -> Group:
         for name, s in ordered(block, order):
             t.add_row(name, pct(s["a"]), pct(s["b"]), signed(s["delta"]), ci(s["ci95"]), pval(s["p_bootstrap"]))
         parts.append(t)
+    if "comparability" in cmp:
+        parts.append(comparability_line(cmp["comparability"]))
     if cmp["only_in_a"] or cmp["only_in_b"]:
         parts.append(f"[yellow]{cmp['only_in_a']} pair(s) only in A and {cmp['only_in_b']} only in B were left out[/]")
     return Group(*parts)

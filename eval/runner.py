@@ -11,6 +11,7 @@ import math
 import resource
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from rbkit.eval import aggregate as agg
 from rbkit.eval import results as results_io
 from rbkit.eval.batching import collate, plan
 from rbkit.eval.cache import CachedRow, ScoreCache, cache_key
+from rbkit.eval.comparability import assess, label_overall
 from rbkit.eval.data import Dataset, Pair, is_build_folder, load_build_folder, load_file
 from rbkit.eval.errors import DatasetError, ModelError
 from rbkit.eval.heads import LoadOptions, Scorer, get_head
@@ -139,7 +141,7 @@ def load_scorer(cfg: EvalConfig, say: Callable[[str], None]) -> tuple[Scorer, Mo
     else:
         model = resolve(cfg.model, cfg.revision)  # type: ignore[arg-type]
     kind = cfg.kind or ("dpo" if default or cfg.ref_model else "classifier")
-    reference = resolve(cfg.ref_model) if cfg.ref_model else None
+    reference = resolve(cfg.ref_model, option="--ref-model") if cfg.ref_model else None
     if reference is not None and kind != "dpo":
         raise ModelError("--ref-model only applies to --kind dpo")
     if kind == "dpo":
@@ -198,6 +200,7 @@ def scoring_config(cfg: EvalConfig, scorer: Scorer, renderer: Renderer, kind: st
         "max_length": cfg.max_length,
         "dtype": cfg.dtype,
         "device": device.split(":")[0],
+        "prefix_sharing": cfg.prefix_sharing,  # same scores by design, but a resume never mixes the two
     }
 
 
@@ -245,6 +248,12 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
     rows = agg.credit_rows(pairs, [r.scores for r in scored], [r.truncated for r in scored], cfg.ties)
     blocks = agg.aggregate(rows, info, empty_subsets=dataset.empty_subsets, best_of_n=dataset.best_of_n,
                            resamples=cfg.bootstrap, seed=cfg.seed, weight_counts=dataset.full_counts)
+    comparability = assess(
+        blocks["benchmark"], dataset.full_counts or Counter(p.subset for p in pairs), dataset.substitutes,
+        provenance="published split" if dataset.description.get("type") == "hub" else "build.json",
+        sample_per_subset=cfg.sample,
+    )
+    label_overall(comparability, blocks["benchmark"], blocks["overall"], blocks["sections"])
     seconds = time.perf_counter() - started
     results = {
         "format": results_io.FORMAT,
@@ -269,6 +278,7 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
             "bootstrap": {"resamples": cfg.bootstrap, "seed": cfg.seed, "confidence": 0.95},
             "template": renderer.name,
             "random_head_seed": config_key["random_head_seed"],
+            "prefix_sharing": cfg.prefix_sharing,
         },
         "scorer": scorer.describe(),
         "rendering": renderer.describe(),
@@ -279,6 +289,7 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
         "subsets": blocks["subsets"],
         "sections": blocks["sections"],
         "overall": blocks["overall"],
+        "comparability": comparability,
         "run": {
             "seconds": round(seconds, 3),
             "scoring_seconds": round(stats["seconds"], 3),

@@ -45,6 +45,7 @@ def eval_command(
     random_head: int | None = typer.Option(None, "--random-head", help="Allow a checkpoint without a score head, filled from this seed (throughput tests only)."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Let transformers run model code from the model folder."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Score every row again and keep no resume cache."),
+    no_prefix_sharing: bool = typer.Option(False, "--no-prefix-sharing", help="Score every sequence in full instead of computing each pair's shared prompt once (same scores, slower; part of the resume key)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
     json_out: bool = typer.Option(False, "--json", help="Print results.json to stdout."),
 ) -> None:
@@ -61,7 +62,7 @@ def eval_command(
         ties=ties,  # type: ignore[arg-type]
         dtype=dtype, device=device, max_tokens=max_tokens, batch_size=batch_size, bootstrap=bootstrap,
         seed=seed, random_head_seed=random_head, trust_remote_code=trust_remote_code, cache=not no_cache,
-        progress=not quiet,
+        prefix_sharing=not no_prefix_sharing, progress=not quiet,
     )
     console = Console(stderr=True)
     outcome = run(cfg, console)
