@@ -62,6 +62,7 @@ class EvalConfig:
     sample: int | None = None  # at most N rows per subset (quick runs); weights keep full sizes
     out: Path | None = None
     template: str | None = None  # None/auto: the tokenizer's, else tulu; or "tulu"/"tokenizer"/PATH
+    compat: str | None = None  # "rewardbench-0.1.4": the original's inputs, quirks included (eval.compat)
     max_length: int | None = None
     ties: TiesPolicy = "wrong"
     dtype: str = "float32"
@@ -200,8 +201,28 @@ def scoring_config(cfg: EvalConfig, scorer: Scorer, renderer: Renderer, kind: st
         "max_length": cfg.max_length,
         "dtype": cfg.dtype,
         "device": device.split(":")[0],
+        "compat": cfg.compat,
         "prefix_sharing": cfg.prefix_sharing,  # same scores by design, but a resume never mixes the two
     }
+
+
+def make_renderer(cfg: EvalConfig, scorer: Scorer, kind: str) -> Renderer:
+    """rbkit's clean rendering, or with --compat the original's inputs (which fix template and lengths)."""
+    if cfg.compat is None:
+        return Renderer(scorer.tokenizer, cfg.template, max_length=cfg.max_length, context_length=scorer.context_length)
+    from rbkit.eval.compat import CompatRenderer, check_mode
+
+    check_mode(cfg.compat)
+    if cfg.template not in (None, "auto") or cfg.max_length is not None:
+        raise ModelError(f"--compat {cfg.compat} renders as the original does (the tokenizer's template, else "
+                         "FastChat tulu; its own length limits): --template and --max-length do not combine with it")
+    tok = scorer.tokenizer
+    model = getattr(getattr(scorer, "inner", scorer), "model", None)  # under prefix sharing: the wrapped scorer
+    pad = getattr(getattr(model, "config", None), "pad_token_id", None)
+    if tok.pad_token_id is None or pad is None:  # the original's CLI: EOS, else the tokenizer's pad id
+        pad = tok.eos_token_id if tok.pad_token_id is None else tok.pad_token_id
+    return CompatRenderer(scorer.tokenizer, cfg.compat, kind=kind, pool_pad_id=pad if kind == "classifier" else None,
+                          context_length=scorer.context_length)
 
 
 def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
@@ -220,9 +241,12 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
     if cfg.prefix_sharing:
         scorer = with_prefix_sharing(scorer, cfg.max_tokens)
     device = pick_device(cfg.device)
-    renderer = Renderer(scorer.tokenizer, cfg.template, max_length=cfg.max_length, context_length=scorer.context_length)
+    renderer = make_renderer(cfg, scorer, kind)
     config_key = scoring_config(cfg, scorer, renderer, kind, reference, device)
     notices = list(scorer.notices)
+    if cfg.compat is not None:
+        notices.append(f"--compat {cfg.compat}: inputs built as the original evaluator builds them, quirks included "
+                       "(not rbkit's clean rendering; see eval/compat.py)")
     if renderer.name == "tulu":
         notices.append("the tokenizer has no chat template: rendered with rbkit's explicit `tulu` fallback")
     for n in notices:
@@ -278,6 +302,7 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
             "bootstrap": {"resamples": cfg.bootstrap, "seed": cfg.seed, "confidence": 0.95},
             "template": renderer.name,
             "random_head_seed": config_key["random_head_seed"],
+            "compat": cfg.compat,
             "prefix_sharing": cfg.prefix_sharing,
         },
         "scorer": scorer.describe(),

@@ -34,6 +34,7 @@ def eval_command(
     sample: int | None = typer.Option(None, "--sample", help="Score at most N rows per subset (seeded by --seed; for quick runs such as the demo)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Result folder (default out-eval/<model>)."),
     template: str | None = typer.Option(None, "--template", help="Chat template: tokenizer | tulu | PATH.jinja (default: the tokenizer's, else tulu)."),
+    compat: str | None = typer.Option(None, "--compat", help="rewardbench-0.1.4: build DPO and classifier inputs exactly as the original evaluator does, quirks included, to compare with the published leaderboard (default: rbkit's clean inputs). Recorded in results.json; part of the resume key."),
     max_length: int | None = typer.Option(None, "--max-length", help="Truncate longer sequences to N tokens (prompt from the left, then response from the right); counted per subset. Default: refuse texts longer than the model's context."),
     ties: str = typer.Option("wrong", "--ties", help="Pairwise ties: wrong (the original rule) | half."),
     dtype: str = typer.Option("float32", "--dtype", help="float32 | bfloat16 | float16."),
@@ -59,6 +60,7 @@ def eval_command(
         model=model, revision=revision, kind=kind, head=head, ref_model=ref_model, reduction=reduction,
         dataset=dataset, dataset_revision=dataset_revision, subsets=subset, sample=sample,
         out=out or Path("out-eval") / _slug(model), template=template, max_length=max_length,
+        compat=compat,
         ties=ties,  # type: ignore[arg-type]
         dtype=dtype, device=device, max_tokens=max_tokens, batch_size=batch_size, bootstrap=bootstrap,
         seed=seed, random_head_seed=random_head, trust_remote_code=trust_remote_code, cache=not no_cache,
