@@ -13,29 +13,8 @@ parallel, with verdicts cached by content (`verdict_cache.py`):
 does not (fail, compile_error or timeout: a buggy program that does not compile is still
 wrong), records both verdicts on kept rows and sends the rest to dropped.jsonl with both.
 
-Per language (upstream HumanEvalPack harness conventions):
-- python: program + tests in one file (the tests call `check(entry_point)`), `python3`.
-- js: program + tests, `node`. `console.assert` only prints, so a prelude makes a failed
-  assertion throw and set the exit code.
-- java: program (class Solution) + tests (public class Main) in Main.java, `javac`, `java -ea`.
-- cpp: common C headers the upstream declarations add + program + tests (a `main` with
-  asserts), `g++ -std=c++17 ... -lcrypto` (CPP/162 uses OpenSSL's MD5).
-- go: `package main` + program (its import block, declaration, solution) in main.go; the
-  row's `test_setup` + tests in main_test.go; `go test -c` in GOPATH mode, then the binary.
-  Go refuses unused imports, and some upstream buggy solutions (e.g. Go/0) no longer use an
-  import the prompt declares. So that a compile error from an unused import is never what
-  "verifies" a pair, main.go of every candidate (chosen and rejected alike) goes through
-  `goimports` first; the detail records when it changed the program. The test file gets the
-  same treatment: upstream test files of six tasks (Go/2, 4, 38, 44, 151, 162) use packages
-  they do not import, or import ones they do not use, because the upstream harness compiles
-  program and tests as one file. Go randomises map iteration, so the test binary runs its
-  tests 100 times (`-test.count=100`, milliseconds): a program that depends on the order
-  then fails reliably instead of now and then. The canonical solution of Go/95 looks at
-  two keys only and fails about one run in four; 10 repetitions still let 7% through.
-- rust: program + tests (`#[cfg(test)] mod tests`) in main.rs, `rustc --test` against
-  rand/regex/md5 built once by cargo from Debian's crates (see toolchains.py), then the binary.
-  Debian ships rand 0.8; the tests of Rust/32 and Rust/50 call rand 0.7's two-argument
-  `gen_range(low, high)`, so neither of their programs compiles and those pairs are dropped.
+How each language is assembled, compiled and run is a table in `code_harness.py`; this module
+only reads it, so the verdict rules are the same for every language.
 
 Verdicts are cached, timeouts included, so a rebuild is deterministic on one machine. Across
 machines (a cold cache) the tails of failing output can differ where upstream tests are
@@ -50,13 +29,21 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rbkit.curation.pipeline import BuildContext, StepResult, drop
 from rbkit.curation.rows import DroppedRow, TrioRow, Verification, canonical_json
 from rbkit.curation.verify import toolchains
+from rbkit.curation.verify.code_harness import (
+    HARNESSES,
+    LANGUAGES,
+    RUNNER_VERSIONS,
+    import_changes,
+    stages_for,
+)
+from rbkit.curation.verify.code_harness import go_imports as go_imports
 from rbkit.curation.verify.sandbox import (
     COMPILE_LIMITS,
     RUN_LIMITS,
@@ -69,28 +56,8 @@ from rbkit.curation.verify.sandbox import (
 from rbkit.curation.verify.toolchains import Toolchain
 from rbkit.curation.verify.verdict_cache import VerdictCache, cache_key, default_cache_dir
 
-# Per language: bump when that language's file assembly, commands or verdict rules change.
-RUNNER_VERSIONS: dict[str, str] = {"python": "1", "js": "1", "java": "2", "cpp": "1", "go": "5", "rust": "1"}
-LANGUAGES: tuple[str, ...] = ("python", "js", "java", "cpp", "go", "rust")
 VERDICTS: tuple[str, ...] = ("pass", "fail", "compile_error", "timeout")
 DETAIL_TAIL = 1000  # characters of stdout/stderr kept on published rows
-
-JS_PRELUDE = """\
-{
-  // rbkit: console.assert only prints; make a failed assertion fail the run.
-  const rbkitAssert = console.assert.bind(console);
-  console.assert = (condition, ...data) => {
-    if (!condition) {
-      process.exitCode = 1;
-      rbkitAssert(condition, ...data);
-      throw new Error("console.assert failed");
-    }
-  };
-}
-"""
-# Headers the HumanEvalPack C++ declarations add to the prompt's own includes.
-CPP_PRELUDE = "#include<stdlib.h>\n#include<algorithm>\n#include<math.h>\n"
-PY_SYNTAX_CHECK = "import sys; compile(open(sys.argv[1], encoding='utf-8').read(), sys.argv[1], 'exec')"
 
 
 @dataclass(frozen=True)
@@ -170,90 +137,9 @@ class Verdict:
         return out
 
 
-# --- per-language assembly and commands --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Stage:
-    kind: str  # "prepare" (a failure is a compile error), "compile" or "run"
-    argv: list[str]
-    sandbox_user: bool  # runs candidate code: throw-away uid, process limit
-    limits: Limits
-    env: dict[str, str] = field(default_factory=dict)
-
-
 def files_for(c: Candidate) -> dict[str, str]:
     """The source files of a candidate, named as its stages expect."""
-    if c.language == "python":
-        return {"candidate.py": f"{c.code}\n{c.tests}"}
-    if c.language == "js":
-        return {"candidate.js": f"{JS_PRELUDE}{c.code}\n{c.tests}"}
-    if c.language == "java":
-        return {"Main.java": f"{c.code}\n{c.tests}"}
-    if c.language == "cpp":
-        return {"candidate.cpp": f"{CPP_PRELUDE}{c.code}\n{c.tests}"}
-    if c.language == "go":
-        return {"main.go": f"package main\n\n{c.code}", "main_test.go": f"{c.test_setup}\n{c.tests}"}
-    return {"main.rs": f"{c.code}\n{c.tests}"}
-
-
-def stages_for(
-    language: str,
-    tc: Toolchain,
-    extra_flags: Sequence[str] = (),
-    run_limits: Limits = RUN_LIMITS,
-) -> list[Stage]:
-    """Commands per language; `extra_flags` are javac's JVM flags or rustc's crate flags."""
-    t, run_env, limits = tc.tools, tc.run_env, run_limits
-    javac_flags = rust_flags = list(extra_flags)
-    if language == "python":
-        py = [t["python"], "-B", "-s"]
-        return [
-            Stage("compile", [*py, "-c", PY_SYNTAX_CHECK, "candidate.py"], False, COMPILE_LIMITS),
-            Stage("run", [*py, "candidate.py"], True, limits, run_env),
-        ]
-    if language == "js":
-        return [
-            Stage("compile", [t["node"], "--check", "candidate.js"], False, COMPILE_LIMITS),
-            Stage("run", [t["node"], "candidate.js"], True, limits, run_env),
-        ]
-    if language == "java":
-        return [
-            Stage(
-                "compile",
-                [t["javac"], *javac_flags, "-encoding", "UTF-8", "-nowarn", "-Xlint:none", "-d", "classes", "Main.java"],
-                False,
-                COMPILE_LIMITS,
-            ),
-            Stage("run", [t["java"], *toolchains.JAVA_FLAGS, "-Xmx512m", "-ea", "-cp", "classes", "Main"], True, limits, run_env),
-        ]
-    if language == "cpp":
-        return [
-            Stage("compile", [t["g++"], "-std=c++17", "-O0", "-w", "candidate.cpp", "-o", "candidate", "-lcrypto"], False, COMPILE_LIMITS, tc.env),
-            Stage("run", ["./candidate"], True, limits, run_env),
-        ]
-    if language == "go":
-        return [
-            Stage("prepare", [t["goimports"], "-w", "main.go", "main_test.go"], False, COMPILE_LIMITS, tc.env),
-            Stage(
-                "compile",
-                [t["go"], "test", "-c", "-vet=off", "-ldflags=-s -w", "-o", "candidate.test", "."],
-                False,
-                COMPILE_LIMITS,
-                tc.env,
-            ),
-            Stage("run", ["./candidate.test", "-test.count=100"], True, limits, run_env),
-        ]
-    return [
-        Stage(
-            "compile",
-            [t["rustc"], "--edition", "2021", "--test", "-A", "warnings", "-C", "debuginfo=0", "main.rs", "-o", "candidate", *rust_flags],
-            False,
-            COMPILE_LIMITS,
-            tc.env,
-        ),
-        Stage("run", ["./candidate", "--test-threads=1"], True, limits, run_env),
-    ]
+    return HARNESSES[c.language].files(c.code, c.tests, c.test_setup)
 
 
 _TIMING = re.compile(r"\((\d+\.\d+)s\)|(finished in )\d+\.\d+s")
@@ -315,13 +201,7 @@ class CodeVerifier:
     def _flags(self, language: str) -> list[str]:
         """Per-toolchain compile flags that need a one-time preparation (cached per verifier)."""
         if language not in self._prepared:
-            tc = self.toolchain(language)
-            if language == "rust":
-                self._prepared[language] = toolchains.rust_extern_flags(tc)
-            elif language == "java":
-                self._prepared[language] = toolchains.javac_flags(tc)
-            else:
-                self._prepared[language] = []
+            self._prepared[language] = HARNESSES[language].prepare(self.toolchain(language))
         return self._prepared[language]
 
     def key(self, c: Candidate) -> str:
@@ -421,30 +301,6 @@ class CodeVerifier:
             raise AssertionError("every language ends with a run stage")
         finally:
             run_dir.cleanup()
-
-
-_GO_IMPORT_BLOCK = re.compile(r"^import\s*\(([^)]*)\)", re.M)
-_GO_IMPORT_LINE = re.compile(r'^import\s+(?:\w+\s+)?"([^"]+)"', re.M)
-
-
-def go_imports(source: str) -> set[str]:
-    """Import paths declared by a Go file."""
-    paths = set(_GO_IMPORT_LINE.findall(source))
-    for block in _GO_IMPORT_BLOCK.findall(source):
-        paths.update(re.findall(r'"([^"]+)"', block))
-    return paths
-
-
-def import_changes(before: dict[str, str], run_dir: RunDir) -> list[str]:
-    """What goimports did to each file's imports (it also reformats; that is not reported)."""
-    notes = []
-    for name in sorted(before):
-        old, new = go_imports(before[name]), go_imports(run_dir.read(name))
-        if old - new:
-            notes.append(f"goimports removed from {name}: {', '.join(sorted(old - new))}")
-        if new - old:
-            notes.append(f"goimports added to {name}: {', '.join(sorted(new - old))}")
-    return notes
 
 
 def _decide(kind: str, result: RunResult) -> str:
