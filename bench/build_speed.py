@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rbkit.curation.build import run_build
 from rbkit.curation.pipeline import BuildOptions
-from rbkit.subsets.registry import select
+from rbkit.curation.registry import select
 from rich.console import Console
 from rich.table import Table
 

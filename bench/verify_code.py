@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from rbkit.curation.pipeline import BuildContext, BuildOptions
+from rbkit.curation.registry import get
 from rbkit.curation.rows import TrioRow
 from rbkit.curation.verify.code import CodeVerifier, Verdict, pair_reason
 from rbkit.subsets.humanevalpack import FILES, HepMaterial
-from rbkit.subsets.registry import get
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table

@@ -31,6 +31,7 @@ from rbkit.curation.dedup import cross_subset_hook
 from rbkit.curation.errors import SchemaViolationError, SourceMissingError
 from rbkit.curation.gates import GateConfig, gate_hook
 from rbkit.curation.pipeline import BuildContext, BuildOptions, Step, SubsetOutcome, run_steps
+from rbkit.curation.registry import SubsetSpec
 from rbkit.curation.rows import DroppedRow, TrioRow
 from rbkit.curation.sources import SourceFile, resolve, sha256_file
 from rbkit.curation.trio_io import (
@@ -42,7 +43,6 @@ from rbkit.curation.trio_io import (
     write_text,
 )
 from rbkit.curation.validate import Violation, validate_records
-from rbkit.subsets.registry import SubsetSpec
 
 BUILD_FORMAT = 1
 FILTERED = "filtered"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-
-class RbkitError(Exception):
-    """Base for every error rbkit reports to users (the CLI prints these without a traceback)."""
+from rbkit.core.errors import RbkitError as RbkitError  # the base lives on the ground floor
 
 
 class SourceRowError(RbkitError):

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from rbkit.core.files import atomic_write
 from rbkit.curation.build import read_build, swap_in
 from rbkit.curation.card import (
     ConfigInfo,
@@ -166,19 +167,14 @@ def lay_out(
         facts["configs"] = configs
         facts = merge_facts(existing, facts)
         config_list = all_configs(facts, filtered=FILTERED_CONFIG, split=SPLIT)
-        _write_text(tmp / CARD_FILE, render_card(facts, config_list, repo_id))
-        _write_text(tmp / FACTS_FILE, json.dumps(facts, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        atomic_write(tmp / CARD_FILE, render_card(facts, config_list, repo_id))
+        atomic_write(tmp / FACTS_FILE, json.dumps(facts, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         os.chmod(tmp, 0o755)
         swap_in(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return Layout(out, repo_id, names, refused, facts, config_list)
-
-
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def check_repo_id(repo_id: str) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from rbkit.core.jsonio import canonical_json as canonical_json  # re-exported for builders
+
 if TYPE_CHECKING:
     from rbkit.curation.sources import SourceFile
 
@@ -29,11 +31,6 @@ PUBLISHED_COLUMNS: tuple[str, ...] = (
 
 ReviewStatus = Literal["unreviewed", "accepted", "rejected", "edited"]
 REVIEW_STATUSES: tuple[str, ...] = ("unreviewed", "accepted", "rejected", "edited")
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no whitespace: the one encoding used for hashing and storage."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def stable_id(subset: str, row_key: str) -> int:

@@ -12,12 +12,13 @@ import csv
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from rbkit.core.files import atomic_write
+from rbkit.core.paths import cache_root
 from rbkit.curation.errors import SourceHashError, SourceMissingError
 
 SourceKind = Literal["github", "github-lfs", "hub-dataset", "hub-space"]
@@ -80,15 +81,14 @@ def mirror_root() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def cache_root() -> Path:
-    value = os.environ.get("RBKIT_CACHE")
-    base = Path(value).expanduser() if value else Path.home() / ".cache" / "rbkit"
-    return base / "sources"
+def cache_dir() -> Path:
+    """Where `rbkit sources fetch` keeps downloads: `sources/` under the rbkit cache root."""
+    return cache_root() / "sources"
 
 
 def cache_path(src: SourceFile) -> Path:
     key = src.sha256 or src.git_sha1 or hashlib.sha256(f"{src.repo}@{src.revision}:{src.path}".encode()).hexdigest()
-    return cache_root() / key[:2] / key / Path(src.path).name
+    return cache_dir() / key[:2] / key / Path(src.path).name
 
 
 def git_blob_sha1(path: Path) -> str:
@@ -172,56 +172,52 @@ def is_available(src: SourceFile) -> bool:
 # --- fetching -------------------------------------------------------------------------------
 
 
-def _atomic_place(tmp: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, dest)
-
-
 def fetch(src: SourceFile, *, force: bool = False, timeout: float = 60.0) -> Path:
-    """Download `src` into the cache with the real client for its host, verifying sha256."""
+    """Download `src` into the cache with the real client for its host, verifying sha256.
+
+    The download is written atomically: a wrong hash or a network error leaves the cache as it was.
+    """
     dest = cache_path(src)
     if dest.is_file() and not force:
         verify(src, dest)
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".part-")
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
-        if src.kind in ("hub-dataset", "hub-space"):
-            from huggingface_hub import hf_hub_download
-
-            got = hf_hub_download(
-                repo_id=src.repo,
-                filename=src.path,
-                revision=src.revision,
-                repo_type="dataset" if src.kind == "hub-dataset" else "space",
-            )
-            shutil.copyfile(got, tmp)
-        else:
-            import httpx
-
-            with httpx.stream("GET", src.url, follow_redirects=True, timeout=timeout) as resp:
-                resp.raise_for_status()
-                with open(tmp, "wb") as fh:
-                    for chunk in resp.iter_bytes():
-                        fh.write(chunk)
-        bad = hash_mismatch(src, tmp)
-        if bad is not None:
-            algo, expected, actual = bad
-            raise SourceHashError(
-                f"downloaded {src.url} for source '{src.name}' but its {algo} is wrong\n"
-                f"  expected {expected}\n  actual   {actual}\n"
-                "  The upstream file changed or the download was corrupted; nothing was cached."
-            )
-        _atomic_place(tmp, dest)
+        atomic_write(dest, lambda tmp: _download(src, tmp, timeout))
         return dest
     except SourceHashError:
         raise
     except Exception as exc:  # network errors from httpx / huggingface_hub
         raise SourceMissingError(f"could not download source '{src.name}' from {src.url}: {exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+
+
+def _download(src: SourceFile, tmp: Path, timeout: float) -> None:
+    """Fetch `src` into `tmp` and check its pin (raises SourceHashError when the bytes differ)."""
+    if src.kind in ("hub-dataset", "hub-space"):
+        from huggingface_hub import hf_hub_download
+
+        got = hf_hub_download(
+            repo_id=src.repo,
+            filename=src.path,
+            revision=src.revision,
+            repo_type="dataset" if src.kind == "hub-dataset" else "space",
+        )
+        shutil.copyfile(got, tmp)
+    else:
+        import httpx
+
+        with httpx.stream("GET", src.url, follow_redirects=True, timeout=timeout) as resp:
+            resp.raise_for_status()
+            with open(tmp, "wb") as fh:
+                for chunk in resp.iter_bytes():
+                    fh.write(chunk)
+    bad = hash_mismatch(src, tmp)
+    if bad is not None:
+        algo, expected, actual = bad
+        raise SourceHashError(
+            f"downloaded {src.url} for source '{src.name}' but its {algo} is wrong\n"
+            f"  expected {expected}\n  actual   {actual}\n"
+            "  The upstream file changed or the download was corrupted; nothing was cached."
+        )
 
 
 # --- local mirror manifests -------------------------------------------------------------------

@@ -7,14 +7,14 @@ empty subsets and all-null columns typed the same way as full ones.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from rbkit.core.files import DIR_MODE as DIR_MODE  # the build folder's mode (curation.build)
+from rbkit.core.files import atomic_write
 from rbkit.curation.rows import TrioRow
 
 VERIFICATION_TYPE = pa.struct(
@@ -79,32 +79,8 @@ def to_table(rows: list[TrioRow], schema: pa.Schema | None = None) -> pa.Table:
     return pa.Table.from_pylist(records, schema=schema)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-FILE_MODE = 0o666 & ~_umask()  # what open() would have given; mkstemp's 0600 would hide files
-DIR_MODE = 0o777 & ~_umask()
-
-
-def atomic_write_bytes(path: Path, write: Any) -> None:
-    """Write through a temp file in the same folder, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_parquet(table: pa.Table, path: Path) -> None:
-    atomic_write_bytes(
+    atomic_write(
         path,
         lambda tmp: pq.write_table(
             table, tmp, compression="zstd", use_dictionary=False, write_statistics=False
@@ -113,7 +89,7 @@ def write_parquet(table: pa.Table, path: Path) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    atomic_write(path, text)
 
 
 def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:

@@ -2,7 +2,7 @@
 
 Modules, each with one job:
     data, published  load rows (build folder, parquet/JSONL, published Hub splits) as `Pair`s
-    sections         subset -> (section, weight) from the registry, build.json or the published table
+    sections         subset -> (section, weight) from build.json or the published table
     render           chat template -> token ids (one BOS, explicit fallback, response boundary)
     batching         length-sorted, token-budget packing with right padding
     heads            reward heads (classifier registry: decorator or entry point)

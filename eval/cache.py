@@ -12,21 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rbkit.curation.rows import canonical_json
+from rbkit.core.files import atomic_write
+from rbkit.core.jsonio import canonical_json
+from rbkit.core.paths import cache_root
 
 FORMAT = 1
 
 
-def cache_root() -> Path:
-    value = os.environ.get("RBKIT_CACHE")
-    base = Path(value).expanduser() if value else Path.home() / ".cache" / "rbkit"
-    return base / "eval"
+def cache_dir() -> Path:
+    """The resume cache: `eval/` under the rbkit cache root."""
+    return cache_root() / "eval"
 
 
 def cache_key(model_fingerprint: str, config: dict[str, Any]) -> str:
@@ -56,11 +56,11 @@ class ScoreCache:
              root: Path | None = None) -> ScoreCache:
         key = cache_key(model_fingerprint, config)
         header = {"format": FORMAT, "model": model_fingerprint, "config": config}
-        return cls((root or cache_root()) / f"{key}.jsonl" if persist else None, header)
+        return cls((root or cache_dir()) / f"{key}.jsonl" if persist else None, header)
 
     def _load(self, path: Path, header: dict[str, Any]) -> None:
         if not path.exists() or path.stat().st_size == 0:
-            path.write_text(json.dumps({"header": header}, sort_keys=True) + "\n", encoding="utf-8")
+            atomic_write(path, json.dumps({"header": header}, sort_keys=True) + "\n")
             return
         data = path.read_bytes()
         keep = len(data) if data.endswith(b"\n") else data.rfind(b"\n") + 1  # drop a torn last line

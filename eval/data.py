@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from rbkit.curation.rows import canonical_json
+from rbkit.core.jsonio import canonical_json
 from rbkit.eval.errors import DatasetError
 from rbkit.eval.scoring import parse_ties_id
 

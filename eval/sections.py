@@ -1,10 +1,10 @@
 """Which section each subset counts in, and with what weight.
 
-Resolution order for a subset name: the build folder's build.json (what was built), then
-`subsets.registry` (SubsetSpec.section / SubsetSpec.weight), then the built-in table of the
-published names below, so published splits score without building anything. A weight of
-None means "the subset's row count"; math-prm carries 984 so math and code weigh the same
-in Reasoning (DESIGN.md section 2).
+Resolution order for a subset name: the build folder's build.json (what was built: every
+subset, a plugin's too, records its section and weight there), then the built-in table of the
+published names below, so published splits score without building anything. The evaluator
+never imports builders. A weight of None means "the subset's row count"; math-prm carries 984
+so math and code weigh the same in Reasoning (DESIGN.md section 2).
 """
 
 from __future__ import annotations
@@ -67,34 +67,17 @@ PUBLISHED_COUNTS: dict[str, int] = {
 class SubsetInfo:
     section: str | None  # None: not part of any scored section (reported only)
     weight: int | None  # None: use the subset's row count
-    origin: str  # "build.json", "registry", "published table" or "unknown"
-
-
-def _registry() -> Mapping[str, Any]:
-    """Registered subsets; a builder that fails to import must not stop scoring."""
-    try:
-        from rbkit.subsets.registry import load_all
-
-        return load_all()
-    except Exception:  # scoring still works from the other two sources
-        return {}
+    origin: str  # "build.json", "published table" or "unknown"
 
 
 def resolve(names: Iterable[str], build_sections: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, SubsetInfo]:
     build_sections = build_sections or {}
     names = list(names)
-    registry: Mapping[str, Any] | None = None
     out: dict[str, SubsetInfo] = {}
     for name in names:
         built = build_sections.get(name)
         if built and built.get("section"):
             out[name] = SubsetInfo(built["section"], built.get("weight"), "build.json")
-            continue
-        if registry is None:
-            registry = _registry()
-        spec = registry.get(name)
-        if spec is not None:
-            out[name] = SubsetInfo(spec.section, spec.weight, "registry")
         elif name in _PUBLISHED:
             section, weight = _PUBLISHED[name]
             out[name] = SubsetInfo(section, weight, "published table")

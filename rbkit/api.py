@@ -13,8 +13,8 @@ from typing import Any
 
 from rbkit.curation.build import BuildFolder, BuildResult, read_build, run_build
 from rbkit.curation.pipeline import BuildOptions
+from rbkit.curation.registry import SubsetSpec, load_all, select
 from rbkit.curation.validate import ValidationReport, validate_path
-from rbkit.subsets.registry import SubsetSpec, load_all, select
 
 
 def build(
@@ -24,7 +24,13 @@ def build(
     allow_missing: bool = False,
     **options: Any,
 ) -> BuildResult:
-    """Build the selected subsets (names, sections, sources, 'core' or 'all') into `out`."""
+    """Build the selected subsets (names, sections, sources, 'core' or 'all') into `out`.
+
+    Like `rbkit build`: a missing source raises SourceMissingError (every missing file, its pin
+    and the fetch command) before anything is written, unless `allow_missing=True`; then the
+    other subsets are built and the missing ones are listed in build.json["missing"] and on the
+    card. `out` is replaced in one atomic step, only when the build succeeded.
+    """
     return run_build(select(selectors), Path(out), BuildOptions(**options), allow_missing=allow_missing)
 
 
@@ -32,7 +38,9 @@ def validate(path: str | Path) -> ValidationReport:
     return validate_path(Path(path))
 
 
-def subsets() -> dict[str, SubsetSpec]:
+def list_subsets() -> dict[str, SubsetSpec]:
+    """Every registered subset by name (built-in, installed plugins, and files loaded with
+    `rbkit.curation.registry.load_plugin`)."""
     return load_all()
 
 
@@ -40,4 +48,4 @@ def load_build(path: str | Path) -> BuildFolder:
     return read_build(Path(path))
 
 
-__all__ = ["BuildOptions", "build", "load_build", "subsets", "validate"]
+__all__ = ["BuildOptions", "build", "list_subsets", "load_build", "validate"]

@@ -15,7 +15,7 @@ from rbkit.commands import publish as publish_cmd
 from rbkit.commands import review as review_cmd
 from rbkit.commands import sources as sources_cmd
 from rbkit.commands import validate as validate_cmd
-from rbkit.curation.errors import RbkitError
+from rbkit.core.errors import RbkitError
 
 app = typer.Typer(
     name="rbkit",

@@ -20,10 +20,10 @@ from rbkit.curation.dedup import DedupStep
 from rbkit.curation.errors import SourceRowError
 from rbkit.curation.pipeline import BuildContext, SelectStep, Step
 from rbkit.curation.readers import json_array_rows, text_field
+from rbkit.curation.registry import LengthBias, register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve
 from rbkit.curation.text_filters import CHAT_ARTEFACT_FILTERS, length_window, no_refusal
-from rbkit.subsets.registry import LengthBias, register_subset
 
 BUILDER = "subsets.alpacaeval"
 BUILDER_VERSION = "1"

@@ -35,10 +35,10 @@ from typing import Any
 import pyarrow.parquet as pq
 from rbkit.curation.errors import SourceRowError
 from rbkit.curation.pipeline import BuildContext, SelectStep
+from rbkit.curation.registry import register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve
 from rbkit.curation.verify.refusal import Label, RefusalCheck
-from rbkit.subsets.registry import register_subset
 from rbkit.subsets.xstest import balanced_pick
 
 BUILDER = "subsets.donotanswer"

@@ -24,10 +24,10 @@ from pathlib import Path
 from rbkit.curation.errors import SourceRowError
 from rbkit.curation.pipeline import BuildContext, SelectStep
 from rbkit.curation.readers import jsonl_rows, text_field
+from rbkit.curation.registry import register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve
 from rbkit.curation.verify.code import Candidate, CodeVerifyStep
-from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.humanevalpack"
 BUILDER_VERSION = "2"  # 2: chosen/rejected are the solution code alone (as published)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from rbkit.curation.errors import SourceRowError
 from rbkit.curation.pipeline import BuildContext
 from rbkit.curation.readers import choice_field, json_array_rows, text_field
+from rbkit.curation.registry import register_subset
 from rbkit.curation.rows import (
     DroppedRow,
     Provenance,
@@ -20,7 +21,6 @@ from rbkit.curation.rows import (
     stable_id,
 )
 from rbkit.curation.sources import SourceFile, resolve
-from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.llmbar"
 BUILDER_VERSION = "1"

@@ -40,9 +40,9 @@ from rbkit.curation.pipeline import (
     row_filter,
 )
 from rbkit.curation.readers import jsonl_rows, text_field
+from rbkit.curation.registry import register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve
-from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.prior_sets"
 BUILDER_VERSION = "1"

@@ -40,10 +40,10 @@ from rbkit.curation.pipeline import (
     row_filter,
 )
 from rbkit.curation.readers import jsonl_rows, text_field
+from rbkit.curation.registry import register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve
 from rbkit.curation.verify.math import VerifyMathAnswers
-from rbkit.subsets.registry import register_subset
 
 SUBSET = "math-prm"
 BUILDER = "subsets.prm_math"

@@ -34,10 +34,10 @@ from typing import Any
 from rbkit.curation.errors import SourceRowError
 from rbkit.curation.pipeline import BuildContext, SelectStep
 from rbkit.curation.readers import jsonl_rows, text_field
+from rbkit.curation.registry import register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve
 from rbkit.curation.verify.refusal import RefusalCheck
-from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.refusals"
 BUILDER_VERSION = "1"

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rbkit.core.files import atomic_write
 from rbkit.curation.pipeline import BuildContext, StepResult, drop
 from rbkit.curation.review.connection import ReviewError
 from rbkit.curation.review.pairs import LABELS, content_sha256, original, swapped
@@ -124,18 +123,8 @@ def read_decisions(location: Path) -> dict[int, Decision]:
 def write_decisions(path: Path, decisions: Iterable[Decision]) -> None:
     """Write atomically, sorted, so the same decisions always give the same bytes."""
     ordered = sorted(decisions, key=lambda d: (d.subset, d.id))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for decision in ordered:
-                fh.write(json.dumps(decision.to_record(), sort_keys=True, ensure_ascii=False) + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    text = "".join(json.dumps(d.to_record(), sort_keys=True, ensure_ascii=False) + "\n" for d in ordered)
+    atomic_write(path, text)
 
 
 # --- applying --------------------------------------------------------------------------------

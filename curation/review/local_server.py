@@ -33,11 +33,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from rbkit.core.files import atomic_write
+from rbkit.core.paths import cache_root
+from rbkit.core.tail import tail, tail_file
 from rbkit.curation.review.server_plugin import LAUNCHER
 from rbkit.curation.review.server_venv import (
     ARGILLA_SERVER_VERSION,
     ServerSetupError,
-    cache_root,
     default_venv,
     ensure_venv,
 )
@@ -84,13 +86,6 @@ def _alive(pid: int, marker: str) -> bool:
     return marker in cmdline
 
 
-def _tail(path: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -99,19 +94,6 @@ def _port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def _write_private(path: Path, text: str, mode: int = 0o600) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 class LocalArgilla:
@@ -261,7 +243,7 @@ class LocalArgilla:
             _end_children(children)
             raise
         state = ServerState(self.url, self.host, self.port, {n: c.pid for n, c in children.items()}, str(self.home))
-        _write_private(self.state_file, json.dumps(asdict(state), indent=2, sort_keys=True) + "\n", 0o644)
+        atomic_write(self.state_file, json.dumps(asdict(state), indent=2, sort_keys=True) + "\n", mode=0o644)
         return state
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
@@ -283,7 +265,7 @@ class LocalArgilla:
     def _wait_for_redis(self, child: subprocess.Popen[bytes], deadline: float) -> None:
         while time.monotonic() < deadline:
             if child.poll() is not None:
-                raise ServerSetupError(f"redis-server exited at start:\n{_tail(self.logs / 'redis.log')}")
+                raise ServerSetupError(f"redis-server exited at start:\n{tail_file(self.logs / 'redis.log', missing='(no log)')}")
             try:
                 with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
                     sock.settimeout(2)
@@ -294,7 +276,7 @@ class LocalArgilla:
             except OSError:
                 pass
             time.sleep(0.1)
-        raise ServerSetupError(f"redis-server did not answer on {self.redis_socket}:\n{_tail(self.logs / 'redis.log')}")
+        raise ServerSetupError(f"redis-server did not answer on {self.redis_socket}:\n{tail_file(self.logs / 'redis.log', missing='(no log)')}")
 
     def _run(self, python: Path, args: list[str], what: str) -> str:
         result = subprocess.run(
@@ -310,7 +292,7 @@ class LocalArgilla:
         with open(self.logs / "setup.log", "a", encoding="utf-8") as log:
             log.write(f"$ argilla_server {' '.join(a if 'password' not in a else '***' for a in args[:4])} ...\n{output}\n")
         if result.returncode != 0:
-            raise ServerSetupError(f"{what} failed (exit {result.returncode}):\n{output[-2000:]}")
+            raise ServerSetupError(f"{what} failed (exit {result.returncode}):\n{tail(output)}")
         return output
 
     def _migrate(self, python: Path, progress: Callable[[str], None]) -> None:
@@ -320,7 +302,7 @@ class LocalArgilla:
             return
         progress("migrating the database")
         self._run(python, ["database", "migrate"], "argilla-server database migration")
-        marker.write_text(ARGILLA_SERVER_VERSION + "\n")
+        atomic_write(marker, ARGILLA_SERVER_VERSION + "\n")
 
     def _ensure_owner(self, python: Path, progress: Callable[[str], None]) -> None:
         """Create the owner account once; its password and API key go to credentials.json."""
@@ -347,17 +329,17 @@ class LocalArgilla:
                 f"user {creds.username!r} already exists in {self.home / 'argilla.db'} but "
                 f"{self.credentials_file} is missing; restore that file or remove {self.home} to start afresh"
             )
-        _write_private(self.credentials_file, json.dumps(asdict(creds), indent=2, sort_keys=True) + "\n")
+        atomic_write(self.credentials_file, json.dumps(asdict(creds), indent=2, sort_keys=True) + "\n", mode=0o600)
 
     def _wait_healthy(self, children: dict[str, subprocess.Popen[bytes]], deadline: float) -> None:
         while time.monotonic() < deadline:
             for name, child in children.items():
                 if child.poll() is not None:
-                    raise ServerSetupError(f"{name} exited at start:\n{_tail(self.logs / f'{name}.log')}")
+                    raise ServerSetupError(f"{name} exited at start:\n{tail_file(self.logs / f'{name}.log', missing='(no log)')}")
             if self.healthy():
                 return
             time.sleep(0.25)
-        raise ServerSetupError(f"argilla-server did not become healthy at {self.url}:\n{_tail(self.logs / 'server.log')}")
+        raise ServerSetupError(f"argilla-server did not become healthy at {self.url}:\n{tail_file(self.logs / 'server.log', missing='(no log)')}")
 
     # --- stop ------------------------------------------------------------------------------
 

@@ -17,6 +17,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from rbkit.core.files import atomic_write
+from rbkit.core.paths import cache_root
+from rbkit.core.tail import tail
 from rbkit.curation.review.connection import ReviewError
 
 ARGILLA_SERVER_VERSION = "2.8.0"
@@ -26,11 +29,6 @@ MARKER = ".rbkit-argilla-venv.json"
 
 class ServerSetupError(ReviewError):
     """The local Argilla server cannot be installed or started."""
-
-
-def cache_root() -> Path:
-    value = os.environ.get("RBKIT_CACHE")
-    return Path(value).expanduser() if value else Path.home() / ".cache" / "rbkit"
 
 
 def default_venv() -> Path:
@@ -86,7 +84,7 @@ def ensure_venv(venv: Path | None = None, progress: Callable[[str], None] = lamb
                 shutil.rmtree(venv, ignore_errors=True)
                 raise ServerSetupError(
                     f"installing argilla-server failed: `{' '.join(command)}` exited {result.returncode}:\n"
-                    f"{(result.stderr or result.stdout)[-2000:]}"
+                    f"{tail(result.stderr or result.stdout)}"
                 )
-        (venv / MARKER).write_text(json.dumps(_wanted(), sort_keys=True), encoding="utf-8")
+        atomic_write(venv / MARKER, json.dumps(_wanted(), sort_keys=True))
     return venv_python(venv)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rbkit.core.tail import tail
 from rbkit.curation.pipeline import BuildContext, StepResult, drop
 from rbkit.curation.rows import DroppedRow, TrioRow, Verification, canonical_json
 from rbkit.curation.verify import toolchains
@@ -133,7 +134,7 @@ class Verdict:
         for name in ("stdout_tail", "stderr_tail"):
             text = getattr(self, name)
             if text:
-                out[name] = text if len(text) <= DETAIL_TAIL else "..." + text[-DETAIL_TAIL:]
+                out[name] = tail(text, DETAIL_TAIL)
         return out
 
 

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from rbkit.core.tail import tail
 from rbkit.curation.verify.math_equiv import Outcome, quick_outcome
 from rbkit.curation.verify.math_normalize import clean
 
@@ -131,7 +132,7 @@ class EquivalenceWorker:
             _, err = proc.communicate()
             raise WorkerStartError(
                 f"the math comparison worker did not start (exit code {proc.returncode}): "
-                f"{(err or '').strip()[-2000:] or 'no output'}"
+                f"{tail((err or '').strip()) or 'no output'}"
             )
         self._proc = proc
         return proc

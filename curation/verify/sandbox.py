@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from rbkit.core.tail import tail_file
 from rbkit.curation.errors import RbkitError, ToolchainMissingError
 
 TAIL_BYTES = 4000  # how much of stdout/stderr a result keeps (the end, where failures are)
@@ -160,19 +161,6 @@ class RunDir:
                     os.unlink(path)
 
         shutil.rmtree(self.root, onerror=unlock)
-
-
-def _tail(path: Path, limit: int = TAIL_BYTES) -> str:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - limit))
-            data = fh.read()
-    except OSError:
-        return ""
-    text = data.decode("utf-8", errors="replace")
-    return text if size <= limit else "..." + text
 
 
 def _signal_name(returncode: int) -> str | None:
@@ -398,8 +386,8 @@ class Sandbox:
             timed_out=timed_out,
             output_limited=output_limited,
             signal=sig,
-            stdout_tail=_tail(stdout_path),
-            stderr_tail=_tail(stderr_path),
+            stdout_tail=tail_file(stdout_path, TAIL_BYTES),
+            stderr_tail=tail_file(stderr_path, TAIL_BYTES),
             seconds=seconds,
             disk_limited=reason == "disk",
         )

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rbkit.core.files import atomic_write
+from rbkit.core.tail import tail
 from rbkit.curation.errors import ToolchainMissingError
 from rbkit.curation.verify.sandbox import SAFE_PATH
 
@@ -171,7 +173,7 @@ def _make_javac_archive(tc: Toolchain, jsa: Path, flags: list[str]) -> None:
             env={"PATH": SAFE_PATH, "HOME": str(work)},
         )
         if tmp.is_file():
-            os.replace(tmp, jsa)
+            atomic_write(jsa, tmp.read_bytes())
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -330,7 +332,7 @@ def _build_rust_deps(tc: Toolchain, root: Path) -> None:
             raise ToolchainMissingError(
                 "code verification for rust: cargo could not build rand, regex and md5 from "
                 f"{tc.tools['registry']} (Debian packages {', '.join(RUST_CRATES.values())}):\n"
-                + done.stderr.strip()[-2000:]
+                + tail(done.stderr.strip())
             )
         externs: dict[str, str] = {}
         for line in done.stdout.splitlines():

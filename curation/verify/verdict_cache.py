@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rbkit.curation.rows import canonical_json
+from rbkit.core.files import atomic_write
+from rbkit.core.jsonio import canonical_json
+from rbkit.core.paths import cache_root
 
 
 def default_cache_dir(explicit: Path | None = None) -> Path:
     """`--cache-dir` if given, else `$RBKIT_CACHE/verify`, else `~/.cache/rbkit/verify`."""
     if explicit is not None:
         return Path(explicit).expanduser()
-    base = os.environ.get("RBKIT_CACHE")
-    root = Path(base).expanduser() if base else Path.home() / ".cache" / "rbkit"
-    return root / "verify"
+    return cache_root() / "verify"
 
 
 def cache_key(parts: Mapping[str, Any]) -> str:
@@ -51,13 +49,4 @@ class VerdictCache:
         return record if isinstance(record, dict) else None
 
     def put(self, key: str, record: Mapping[str, Any]) -> None:
-        dest = self.path(key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(canonical_json(dict(record)))
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(self.path(key), canonical_json(dict(record)))

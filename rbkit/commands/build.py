@@ -34,7 +34,7 @@ def build(
     from rbkit.curation.build import check_sources, run_build
     from rbkit.curation.gates import GateConfig
     from rbkit.curation.pipeline import BuildOptions
-    from rbkit.subsets.registry import select
+    from rbkit.curation.registry import select
 
     if gate not in ("off", "warn", "fail"):
         raise typer.BadParameter(f"--gate must be off, warn or fail, not {gate!r}")

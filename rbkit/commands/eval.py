@@ -100,4 +100,6 @@ def compare_command(
     cmp = compare(a, b, resamples=resamples, seed=seed)
     print_comparison(cmp)
     if json_out is not None:
-        json_out.write_text(json.dumps(cmp, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        from rbkit.core.files import atomic_write
+
+        atomic_write(json_out, json.dumps(cmp, indent=2, sort_keys=True) + "\n")

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from rbkit.subsets.registry import load_all
+from rbkit.curation.registry import load_all
 
 
 def register(app: typer.Typer) -> None:

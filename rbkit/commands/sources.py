@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _registered(selectors: list[str]):
-    from rbkit.subsets.registry import all_sources, select
+    from rbkit.curation.registry import all_sources, select
 
     if not selectors:
         return all_sources()
@@ -30,7 +30,7 @@ def _registered(selectors: list[str]):
 
 
 def _by_name_or_subset(names: list[str]):
-    from rbkit.subsets.registry import all_sources
+    from rbkit.curation.registry import all_sources
 
     everything = {s.name: s for s in all_sources()}
     picked, rest = [], []
@@ -68,7 +68,7 @@ def fetch_sources(
 ) -> None:
     """Download pinned files into the cache (huggingface_hub for the Hub, HTTP for GitHub) and verify sha256."""
     from rbkit.curation.errors import RbkitError
-    from rbkit.curation.sources import cache_root, fetch
+    from rbkit.curation.sources import cache_dir, fetch
 
     srcs = _by_name_or_subset(names) if names else _registered([])
     console = Console(stderr=True)
@@ -80,7 +80,7 @@ def fetch_sources(
         except RbkitError as exc:
             failed += 1
             console.print(f"[red]failed[/] {s.name}: {exc}")
-    console.print(f"cache: {cache_root()}")
+    console.print(f"cache: {cache_dir()}")
     if failed:
         raise typer.Exit(1)
 
@@ -90,8 +90,8 @@ def check_sources(
     mirror: Path = typer.Argument(None, help="A local mirror laid out like ../shared/sources (default: $RBKIT_SOURCES)."),
 ) -> None:
     """Verify every file of a local mirror against its MANIFEST.tsv and rbkit's pinned hashes."""
+    from rbkit.curation.registry import all_sources
     from rbkit.curation.sources import check_mirror
-    from rbkit.subsets.registry import all_sources
 
     root = mirror or (Path(os.environ["RBKIT_SOURCES"]) if os.environ.get("RBKIT_SOURCES") else None)
     if root is None:

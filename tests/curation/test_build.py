@@ -7,8 +7,8 @@ import pytest
 from rbkit.curation.build import read_build, run_build
 from rbkit.curation.errors import SourceMissingError, SourceRowError
 from rbkit.curation.pipeline import BuildOptions, SelectStep
+from rbkit.curation.registry import SubsetSpec
 from rbkit.subsets.llmbar import rows_from, source_for
-from rbkit.subsets.registry import SubsetSpec
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "llmbar"
 

@@ -156,7 +156,7 @@ def test_gate_hook_raises_in_fail_mode():
 
 def test_a_failing_gate_stops_run_build_before_anything_is_written(tmp_path: Path):
     from rbkit.curation.build import run_build
-    from rbkit.subsets.registry import SubsetSpec
+    from rbkit.curation.registry import SubsetSpec
 
     rows = [row("a much longer answer", "short", i=i) for i in range(4)]
     spec = SubsetSpec(

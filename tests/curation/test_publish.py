@@ -10,9 +10,9 @@ import pytest
 from rbkit.curation.build import run_build
 from rbkit.curation.pipeline import BuildContext, BuildOptions
 from rbkit.curation.publish import PublishError, lay_out, publish
+from rbkit.curation.registry import SubsetSpec
 from rbkit.curation.rows import Provenance, Review, TrioRow, Verification, stable_id
 from rbkit.curation.sources import SourceFile, git_blob_sha1, sha256_file
-from rbkit.subsets.registry import SubsetSpec
 
 UPSTREAM_COLUMNS = ["prompt", "chosen", "chosen_model", "rejected", "rejected_model", "subset", "id"]
 

@@ -102,7 +102,7 @@ def test_compare_pairs_the_same_ids(two_results, tmp_path):
 def test_bad_input_prints_one_clear_line(tmp_path, tiny_rm):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"prompt": "p", "chosen": "a", "subset": "s"}) + "\n")
-    proc = subprocess.run([sys.executable, "-m", "rbkit.eval", "eval", "--model", str(tiny_rm), "--dataset", str(bad),
+    proc = subprocess.run([sys.executable, "-m", "rbkit", "eval", "--model", str(tiny_rm), "--dataset", str(bad),
                            "--quiet"], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 1
     assert "error:" in proc.stderr and "missing column(s) rejected" in proc.stderr and "Traceback" not in proc.stderr

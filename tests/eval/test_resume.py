@@ -34,7 +34,7 @@ def cache_lines(cache: Path) -> list[dict]:
 
 
 def eval_cmd(model: Path, rows: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "rbkit.eval", "eval", "--model", str(model), "--dataset", str(rows), "--out", str(out),
+    return [sys.executable, "-m", "rbkit", "eval", "--model", str(model), "--dataset", str(rows), "--out", str(out),
             "--batch-size", "1", "--bootstrap", "100", "--quiet"]
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from rbkit.curation.errors import SourceRowError
 from rbkit.curation.pipeline import BuildContext, BuildOptions, SubsetOutcome, run_steps
+from rbkit.curation.registry import get
 from rbkit.curation.rows import DroppedRow, TrioRow
 from rbkit.curation.sources import SourceFile, sha256_file
 from rbkit.curation.text_filters import length_ratio
 from rbkit.subsets import alpacaeval as ae
-from rbkit.subsets.registry import get
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 EASY = ae.PAIRINGS[0]

@@ -12,10 +12,10 @@ import pytest
 from rbkit.curation.build import run_build
 from rbkit.curation.errors import SourceMissingError, SourceRowError
 from rbkit.curation.pipeline import BuildContext, BuildOptions, SubsetOutcome, run_steps
+from rbkit.curation.registry import get, select
 from rbkit.curation.sources import fetch, resolve, sha256_file
 from rbkit.curation.validate import validate_path
 from rbkit.subsets import donotanswer as dna
-from rbkit.subsets.registry import get, select
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "donotanswer"
 FIXTURE = FIX / "train-00000-of-00001-6ba0076b818accff.parquet"

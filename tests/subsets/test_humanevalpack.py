@@ -12,10 +12,10 @@ import pytest
 from rbkit.curation.build import run_build
 from rbkit.curation.errors import ToolchainMissingError
 from rbkit.curation.pipeline import BuildContext, BuildOptions, SelectStep
+from rbkit.curation.registry import SubsetSpec, select
 from rbkit.curation.rows import TrioRow
 from rbkit.curation.validate import validate_path
 from rbkit.subsets.humanevalpack import FILES, HepMaterial, rows_from, source_for
-from rbkit.subsets.registry import SubsetSpec, select
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "humanevalpack"
 LANGUAGES = ("python", "js", "java", "cpp", "go", "rust")

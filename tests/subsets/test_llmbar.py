@@ -3,8 +3,8 @@ from pathlib import Path
 
 from rbkit.curation.build import run_build
 from rbkit.curation.pipeline import BuildOptions
+from rbkit.curation.registry import select
 from rbkit.curation.validate import validate_path
-from rbkit.subsets.registry import select
 
 EXPECTED = {
     "llmbar-natural": 100,

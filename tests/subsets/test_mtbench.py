@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from rbkit.curation.errors import SourceHashError, SourceMissingError, SourceRowError
 from rbkit.curation.pipeline import BuildContext, BuildOptions, SubsetOutcome, run_steps
+from rbkit.curation.registry import get
 from rbkit.curation.rows import DroppedRow, TrioRow
 from rbkit.curation.sources import git_blob_sha1, resolve, sha256_file
 from rbkit.subsets import mtbench as mt
-from rbkit.subsets.registry import get
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FIXTURE_MODELS = ("alpaca-13b", "gpt-4", "llama-13b", "vicuna-7b-v1.3", "Llama-2-7b-chat")
@@ -195,7 +195,7 @@ def test_the_mirror_says_exactly_which_files_are_missing(mirror):
 
 def test_the_build_runner_skips_mtbench_and_records_why(mirror, tmp_path):
     from rbkit.curation.build import run_build
-    from rbkit.subsets.registry import select
+    from rbkit.curation.registry import select
 
     result = run_build(select(["mt-bench-hard"]), tmp_path / "out", BuildOptions(), allow_missing=True)
     assert result.outcomes == [] and [m.subset for m in result.missing] == ["mt-bench-hard"]

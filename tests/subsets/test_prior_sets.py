@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from rbkit.curation.errors import SourceMissingError, SourceRowError
 from rbkit.curation.pipeline import BuildContext, BuildOptions, run_steps
+from rbkit.curation.registry import get, select
 from rbkit.curation.rows import DroppedRow, TrioRow
 from rbkit.curation.sources import SourceFile, sha256_file
 from rbkit.curation.validate import validate_records
 from rbkit.subsets import prior_sets as ps
-from rbkit.subsets.registry import get, select
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "prior_sets"
 

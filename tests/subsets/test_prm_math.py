@@ -12,9 +12,9 @@ import pytest
 from rbkit.curation.build import run_build
 from rbkit.curation.errors import SourceHashError, SourceMissingError, SourceRowError
 from rbkit.curation.pipeline import BuildContext, BuildOptions, run_steps
+from rbkit.curation.registry import get
 from rbkit.curation.sources import SourceFile, fetch, resolve, sha256_file
 from rbkit.subsets import prm_math
-from rbkit.subsets.registry import get
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "prm800k"
 PHASE2_FIXTURE = FIXTURES / "prm800k" / "data" / "phase2_test.jsonl"

@@ -9,11 +9,11 @@ import pytest
 from rbkit.curation.build import run_build
 from rbkit.curation.errors import SourceRowError
 from rbkit.curation.pipeline import BuildContext, BuildOptions, SubsetOutcome, run_steps
+from rbkit.curation.registry import get, select
 from rbkit.curation.sources import sha256_file
 from rbkit.curation.validate import validate_path
 from rbkit.curation.verify.refusal import classify
 from rbkit.subsets import refusals as rf
-from rbkit.subsets.registry import get, select
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "refusals"
 

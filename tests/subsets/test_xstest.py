@@ -10,11 +10,11 @@ import pytest
 from rbkit.curation.build import run_build
 from rbkit.curation.errors import SourceRowError
 from rbkit.curation.pipeline import BuildContext, BuildOptions, SubsetOutcome, run_steps
+from rbkit.curation.registry import get, select
 from rbkit.curation.rows import DroppedRow, TrioRow
 from rbkit.curation.sources import sha256_file
 from rbkit.curation.validate import validate_path
 from rbkit.subsets import xstest as xs
-from rbkit.subsets.registry import get, select
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "xstest"
 

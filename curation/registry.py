@@ -4,16 +4,31 @@
                      license="MIT", expected=100, sources=(NATURAL,), verification="label")
     def build_natural(ctx: BuildContext) -> Iterator[TrioRow | DroppedRow]: ...
 
-`rbkit ls`, `rbkit build` and the evaluator's section scores all read this table.
+`rbkit ls` and `rbkit build` read this table; a build records each subset's section and weight
+in build.json, which is where the evaluator reads them.
+
+Where subsets come from. The registry belongs to the machinery and knows no builder by name:
+- the `rbkit.subsets` entry-point group: every installed package (rbkit itself included, whose
+  built-in builders are listed in `rbkit.subsets.BUILDER_MODULES`) names a module that
+  registers subsets when imported, or a sequence of such module names;
+- `load_plugin(path)`: a local Python file (`rbkit build --plugin my_subsets.py`).
+
+Loading the table imports the builder modules, so they keep their imports light: a verifier that
+needs a heavy library imports it when it first runs, not when its module is imported.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Literal
 
+from rbkit.curation.errors import RbkitError
 from rbkit.curation.pipeline import BuildContext, Step
 from rbkit.curation.rows import DroppedRow, TrioRow
 from rbkit.curation.sources import SourceFile
@@ -21,6 +36,12 @@ from rbkit.curation.sources import SourceFile
 SECTIONS: tuple[str, ...] = ("Chat", "Chat Hard", "Safety", "Reasoning", "Prior Sets")
 LengthBias = Literal["longer", "shorter", "none"]
 Builder = Callable[[BuildContext], Iterable[TrioRow | DroppedRow]]
+ENTRY_POINT_GROUP = "rbkit.subsets"
+BUILTIN_ENTRY_POINT = "rbkit"  # rbkit's own entry in the group (pyproject.toml)
+
+
+class PluginError(RbkitError):
+    """A subset plugin (entry point or `--plugin` file) that cannot be loaded."""
 
 
 def slug(text: str) -> str:
@@ -50,19 +71,7 @@ class SubsetSpec:
 
 
 _REGISTRY: dict[str, SubsetSpec] = {}
-
-# Modules that register subsets; imported lazily so `import subsets` stays cheap.
-BUILDER_MODULES: tuple[str, ...] = (
-    "rbkit.subsets.alpacaeval",
-    "rbkit.subsets.mtbench",
-    "rbkit.subsets.llmbar",
-    "rbkit.subsets.xstest",
-    "rbkit.subsets.donotanswer",
-    "rbkit.subsets.refusals",
-    "rbkit.subsets.humanevalpack",
-    "rbkit.subsets.prm_math",
-    "rbkit.subsets.prior_sets",
-)
+_scanned = False  # the entry-point group is read once per process
 
 
 def register_subset(
@@ -113,13 +122,86 @@ def _first_line(doc: str | None) -> str:
     return lines[0] if lines else ""
 
 
+# --- where subsets come from --------------------------------------------------------------------
+
+
+def load_entry_point(ep: EntryPoint) -> None:
+    """Import what one `rbkit.subsets` entry point names: a module that registers subsets when
+    imported, or a sequence of such module names."""
+    try:
+        target = ep.load()
+        if isinstance(target, (list, tuple)):
+            for module in target:
+                _import_builder(module)
+    except RbkitError:
+        raise
+    except Exception as exc:
+        raise PluginError(
+            f"subset plugin '{ep.name}' ({ep.value}, entry point group {ENTRY_POINT_GROUP}) "
+            f"failed to load: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _import_builder(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:  # a real import error inside a builder
+            raise
+
+
+def load_entry_points() -> None:
+    """Load every installed package's subsets (once per process)."""
+    global _scanned
+    if _scanned:
+        return
+    found = list(entry_points(group=ENTRY_POINT_GROUP))
+    if not any(ep.name == BUILTIN_ENTRY_POINT for ep in found):
+        raise PluginError(
+            f"rbkit's own subsets are not registered (no '{BUILTIN_ENTRY_POINT}' entry point in the "
+            f"{ENTRY_POINT_GROUP} group): the installed metadata is older than the code; "
+            "reinstall rbkit (`pip install -e .` in the repository, or `make venv`)"
+        )
+    # rbkit's own subsets first (the order `rbkit ls` shows), then each package's by name.
+    for ep in sorted(found, key=lambda ep: (ep.name != BUILTIN_ENTRY_POINT, ep.name, ep.value)):
+        load_entry_point(ep)
+    _scanned = True
+
+
+def load_plugin(path: str | Path) -> list[str]:
+    """Import a local Python file that registers subsets; returns the names it registered.
+
+    The file is imported as module `rbkit_plugin_<stem>`; loading the same file twice is a no-op.
+    """
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise PluginError(f"subset plugin {path} does not exist (give the path of a .py file)")
+    module_name = f"rbkit_plugin_{path.stem}"
+    loaded = sys.modules.get(module_name)
+    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() == path:
+        return []
+    before = set(_REGISTRY)
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"subset plugin {path} is not an importable Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except RbkitError:
+        sys.modules.pop(module_name, None)
+        raise
+    except Exception as exc:
+        sys.modules.pop(module_name, None)
+        raise PluginError(f"subset plugin {path} failed to load: {type(exc).__name__}: {exc}") from exc
+    return [name for name in _REGISTRY if name not in before]
+
+
+# --- reading the table ----------------------------------------------------------------------------
+
+
 def load_all() -> dict[str, SubsetSpec]:
-    for module in BUILDER_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:  # a real import error inside a builder
-                raise
+    load_entry_points()
     return dict(_REGISTRY)
 
 
