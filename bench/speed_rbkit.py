@@ -29,6 +29,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--reduction", default="avg", choices=["avg", "sum", "norm"])
     parser.add_argument("--max-tokens", type=int, default=None, help="default: rbkit's")
+    parser.add_argument("--compat", default=None, help="rbkit eval --compat MODE (default: rbkit's clean inputs)")
+    parser.add_argument("--tokens", action="store_true", help="also record each pair's token ids and response starts")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -48,6 +50,7 @@ def main() -> None:
         bootstrap=0,
         cache=False,
         progress=False,
+        compat=args.compat,
     )
     if args.max_tokens:
         cfg.max_tokens = args.max_tokens
@@ -76,9 +79,27 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "rbkit_run": outcome.results["run"],
     }
+    if args.tokens:  # the inputs this run built, for a token-for-token comparison with the original
+        record["sequences"], record["starts"] = _tokens(cfg, args.kind, ordered_pairs(args.sample, ids))
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(json.dumps(record))
     os.replace(tmp, args.out)
+
+
+def ordered_pairs(sample: Path, ids: list[int]) -> list:
+    from rbkit.eval.data import load_file
+
+    by_id = {p.id: p for p in load_file(sample).pairs}
+    return [by_id[str(i)] for i in ids]
+
+
+def _tokens(cfg, kind: str, pairs: list) -> tuple[list, list]:
+    """Encode the pairs again with the renderer the run used (cheap next to scoring)."""
+    from rbkit.eval.runner import load_scorer, make_renderer
+
+    scorer, *_ = load_scorer(cfg, lambda _msg: None)
+    encoded = make_renderer(cfg, scorer, kind).encode(pairs, boundaries=scorer.needs_boundaries)
+    return [e.sequences for e in encoded], [e.starts for e in encoded]
 
 
 if __name__ == "__main__":

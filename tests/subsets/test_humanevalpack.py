@@ -63,6 +63,7 @@ def test_six_subsets_are_registered_as_reasoning_code():
         [src] = spec.sources
         assert src.repo == "bigcode-project/octopack" and src.revision.startswith("e885822b")
         assert [step.name for step in spec.steps] == ["verify:code", "select"]
+        assert "solution code only, as in RewardBench" in spec.description  # what the card and `rbkit ls` say
 
 
 def test_rows_follow_the_upstream_fields(demo_mirror: Path, tmp_path: Path):
