@@ -17,7 +17,7 @@ import json
 import sys
 
 from rbkit.curation.errors import RbkitError
-from rbkit.curation.verify.refusal import agreement, format_agreement
+from rbkit.curation.verify.refusal_agreement import agreement, format_agreement
 from rbkit.subsets.xstest import Completion, labelled_completions
 
 

@@ -14,6 +14,10 @@ four: the judgments are pinned by their git blob id (`SourceFile.git_sha1`), and
 this builder pairs, Llama-2 ones included, must be the exact text GPT-4 graded, as quoted in
 the judgment's `user_prompt`; the question text is checked the same way. So the blob-pinned
 judgment file pins everything derived from it, whatever the space's `main` serves later.
+
+One module on purpose (over 400 lines): the three subsets share one source family, and its
+readers, the graded-text check and the pairing only make sense together; split, each part
+would need the others' types. (The Prior Sets' MT-Bench judgments are `mtbench_judgments.py`.)
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ from rbkit.curation.dedup import DedupStep
 from rbkit.curation.errors import SourceMissingError, SourceRowError
 from rbkit.curation.pipeline import BuildContext, SelectStep, Step, StepResult, drop
 from rbkit.curation.readers import jsonl_rows, text_field
-from rbkit.curation.registry import register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve, sha256_file
 from rbkit.curation.text_filters import CHAT_ARTEFACT_FILTERS, no_refusal
+from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.mtbench"
 BUILDER_VERSION = "1"

@@ -24,6 +24,9 @@ letting one model (or upstream row order) dominate, and is reproducible from the
 Every pair is checked by `curation.verify.refusal.RefusalCheck` against the human labels;
 disagreements are flagged for review. The detector's agreement with all 2,250 labelled
 completions goes into each subset's build report (`refusal_agreement`).
+
+One module on purpose (over 400 lines): one upstream source, whose prompt and completion
+readers, model balancing and pairing are one procedure read top to bottom.
 """
 
 from __future__ import annotations
@@ -39,10 +42,11 @@ from typing import Any
 from rbkit.curation.errors import SourceRowError
 from rbkit.curation.pipeline import BuildContext, SelectStep
 from rbkit.curation.readers import choice_field, csv_rows, text_field
-from rbkit.curation.registry import register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve
-from rbkit.curation.verify.refusal import Label, RefusalCheck, agreement
+from rbkit.curation.verify.refusal import Label, RefusalCheck
+from rbkit.curation.verify.refusal_agreement import agreement
+from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.xstest"
 BUILDER_VERSION = "1"
