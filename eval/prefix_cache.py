@@ -24,6 +24,9 @@ their prefix K/V must fit in half of `max_tokens` cached tokens, all their token
 WINDOW_FACTOR budgets (which is also the resume granularity, since the runner appends per
 window). Within a window, trunk calls stay under SUB_BATCH_TOKENS positions, and the past a
 call gathers under a quarter of that, so memory stays below the plain path's.
+
+One module on purpose (over 400 lines): the window plan, the two-phase trunk, the packed K/V
+store and the scorers are one algorithm whose parts agree on token layout and cache shapes.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ rq worker (separate processes) always see the same state.
 This module runs inside the argilla-server virtual environment (see `launch.py`), never in
 rbkit's own: it imports only `argilla_server`, SQLAlchemy and the standard library.
 Registered as ``rbkit-sql``; select it with ``ARGILLA_SEARCH_ENGINE=rbkit-sql``.
+One module on purpose (over 400 lines): it is one search engine, whose loading, filters, text
+scores and sort keys all read the same `_Doc` view of a record and follow one set of
+Elasticsearch semantics (below).
 
 Semantics follow argilla-server's Elasticsearch engine where users can observe them:
 terms filters match any element of list values; pending response status means "no response
