@@ -45,10 +45,12 @@ def test_with_everything_installed_the_check_passes_in_well_under_five_seconds()
     assert elapsed < 5, f"the check took {elapsed:.1f} s"
 
 
-def test_not_root_with_a_package_missing_stops_with_one_message_and_the_install_command():
+def test_not_root_with_packages_missing_stops_with_one_message_and_the_install_command():
     require("dpkg-query", shutil.which("dpkg-query") is not None, "a Debian machine")
-    absent = next(p for p in CANDIDATES if not installed(p))
-    env = {**os.environ, "RBKIT_EXTRA_SYSTEM_PACKAGES": absent}
+    absent = [p for p in CANDIDATES if not installed(p)][:2]
+    assert len(absent) == 2, "two of the candidate packages must be absent"
+    # one missing package for each group script, checked by their own dpkg-query code
+    env = {**os.environ, "RBKIT_EXTRA_TOOLCHAIN_PACKAGES": absent[0], "RBKIT_EXTRA_REVIEW_PACKAGES": absent[1]}
     done = subprocess.run(
         [*as_non_root(), "scripts/install-system", "toolchains", "review"], capture_output=True, text=True, cwd=REPO, env=env, timeout=60
     )
@@ -57,9 +59,17 @@ def test_not_root_with_a_package_missing_stops_with_one_message_and_the_install_
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     head, command = lines[0].split("; install them as root with: ")
-    assert head.startswith("install-system: missing system packages: ") and absent in head.split(": ", 2)[2].split()
-    assert command.endswith(f"sudo apt-get install -y {absent}")
-    assert not installed(absent)  # the check installed nothing
+    assert head.startswith("install-system: missing system packages: ")
+    assert set(absent) <= set(head.split(": ", 2)[2].split())
+    assert command == "sudo scripts/install-toolchains && sudo scripts/install-review-deps"
+    assert not any(installed(p) for p in absent)  # the check installed nothing
+
+
+def test_a_group_script_whose_check_breaks_stops_the_command_loudly(tmp_path: Path):
+    shutil.copy(SCRIPT, tmp_path / "install-system")
+    (tmp_path / "install-toolchains").write_text("exit 7\n")
+    done = subprocess.run([str(tmp_path / "install-system"), "toolchains"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "install-toolchains --missing failed" in done.stderr, done.stderr
 
 
 def test_an_unknown_group_is_refused():
