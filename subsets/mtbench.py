@@ -33,10 +33,10 @@ from rbkit.curation.dedup import DedupStep
 from rbkit.curation.errors import SourceMissingError, SourceRowError
 from rbkit.curation.pipeline import BuildContext, SelectStep, Step, StepResult, drop
 from rbkit.curation.readers import jsonl_rows, text_field
+from rbkit.curation.registry import register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve, sha256_file
 from rbkit.curation.text_filters import CHAT_ARTEFACT_FILTERS, no_refusal
-from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.mtbench"
 BUILDER_VERSION = "1"

@@ -42,11 +42,11 @@ from typing import Any
 from rbkit.curation.errors import SourceRowError
 from rbkit.curation.pipeline import BuildContext, SelectStep
 from rbkit.curation.readers import choice_field, csv_rows, text_field
+from rbkit.curation.registry import register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve
 from rbkit.curation.verify.refusal import Label, RefusalCheck
 from rbkit.curation.verify.refusal_agreement import agreement
-from rbkit.subsets.registry import register_subset
 
 BUILDER = "subsets.xstest"
 BUILDER_VERSION = "1"
