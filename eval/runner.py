@@ -120,8 +120,15 @@ def load_dataset_spec(spec: str | None, subsets: Sequence[str] = (), revision: s
 
 
 def pick_device(name: str) -> str:
+    """`auto` picks CUDA when present; anything else must name a device torch knows and has."""
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError) as exc:
+        raise ModelError(f"--device {name!r}: expected auto, cpu, cuda or cuda:N") from exc
+    if device.type == "cuda" and (not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()):
+        raise ModelError(f"--device {name}: no such CUDA device here ({torch.cuda.device_count()} visible)")
     return name
 
 
@@ -233,6 +240,9 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
         raise DatasetError("--bootstrap must be >= 0, --max-tokens and --batch-size >= 1")
     if cfg.dtype not in DTYPES:
         raise ModelError(f"--dtype {cfg.dtype!r}: expected one of {', '.join(DTYPES)}")
+    if cfg.max_length is not None and cfg.max_length < 1:
+        raise DatasetError(f"--max-length {cfg.max_length}: must be at least 1 token")
+    pick_device(cfg.device)  # a bad --device stops the run before any work
     dataset = load_dataset_spec(cfg.dataset, cfg.subsets, cfg.dataset_revision)
     if cfg.sample is not None:
         dataset = dataset.sample(cfg.sample, cfg.seed)

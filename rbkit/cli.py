@@ -36,6 +36,11 @@ review_cmd.register(app)
 err_console = Console(stderr=True)
 
 
+def _is_a(exc: BaseException, name: str) -> bool:
+    """True when `exc` derives from a click exception class called `name` (click's or typer's copy)."""
+    return any(cls.__name__ == name and "click" in cls.__module__ for cls in type(exc).__mro__)
+
+
 def main() -> None:
     """Entry point: user-facing errors print as one clear message, not a traceback."""
     try:
@@ -43,21 +48,22 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except RbkitError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except (FileNotFoundError, KeyError) as exc:
         message = exc.args[0] if exc.args else str(exc)
-        err_console.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except SystemExit:
         raise
     except Exception as exc:  # click's own usage errors
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        # typer >= 0.2x raises its vendored click's classes (typer._click), not click's own.
+        if isinstance(exc, click.exceptions.ClickException) or _is_a(exc, "ClickException"):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        if isinstance(exc, click.exceptions.Abort) or _is_a(exc, "Abort"):
             err_console.print("aborted")
             sys.exit(130)
         raise

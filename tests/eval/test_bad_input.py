@@ -52,3 +52,55 @@ def test_missing_dataset_is_explained(tiny_rm, tmp_path, monkeypatch):
         run(EvalConfig(model=str(tiny_rm), bootstrap=0, cache=False, progress=False))
     with pytest.raises(DatasetError, match="not a published split"):
         run(EvalConfig(model=str(tiny_rm), dataset="nowhere.parquetx", bootstrap=0, cache=False, progress=False))
+
+
+# --- through the CLI: one line on stderr, exit 1, no traceback ----------------------------------
+
+
+def cli_error(capsys, monkeypatch, *args: str) -> str:
+    """Run `rbkit ARGS` in-process as the console script does; return the one error line on stderr."""
+    from rbkit.cli import main
+
+    monkeypatch.setattr("sys.argv", ["rbkit", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    err = capsys.readouterr().err
+    assert exit_info.value.code not in (0, None), err
+    last = err.rstrip("\n").split("\n")[-1]  # progress notes may come first; the error is one whole line
+    assert "Traceback" not in err and last.startswith(("error: ", "Error: ")) and err.lower().count("error") == 1, err
+    return last  # "error: ..." from rbkit; "Error: ..." after click's usage lines for an unparsable option
+
+
+def test_ties_ids_without_ref_or_tied_name_file_row_and_field(tiny_rm, tmp_path, capsys, monkeypatch):
+    rows = [
+        {"id": "0", "prompt": "What is 2 + 2?", "chosen": ["4"], "rejected": ["5", "22"], "subset": "Math"},
+        {"id": "ref:0", "prompt": "Name a colour", "chosen": ["blue"], "rejected": ["4", "dog"], "subset": "Ties"},
+        {"id": "7", "prompt": "Name a colour", "chosen": ["blue", "red"], "rejected": ["4"], "subset": "Ties"},
+    ]
+    path = tmp_path / "rb2.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    err = cli_error(capsys, monkeypatch, "eval", "--model", str(tiny_rm), "--dataset", str(path), "--quiet")
+    assert err == (f"error: {path}:3 id: Ties row id '7': expected 'ref:<prompt id>' or 'tied:<prompt id>'")
+
+
+def test_a_missing_local_model_folder_is_not_looked_up_on_the_hub(tiny_rm, long_rows, tmp_path, capsys, monkeypatch):
+    err = cli_error(capsys, monkeypatch, "eval", "--model", "/no/such/folder", "--dataset", str(long_rows))
+    assert err == "error: --model: no such folder: /no/such/folder"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()  # `models/rm` beside a models/ folder is a path, not a Hub id
+    for name in ("./rm", "models/rm", "a/b/c"):
+        err = cli_error(capsys, monkeypatch, "eval", "--model", name, "--dataset", str(long_rows))
+        assert err == f"error: --model: no such folder: {name.removeprefix('./')}", err
+    err = cli_error(capsys, monkeypatch, "eval", "--model", str(tiny_rm), "--ref-model", "~/no-such-ref",
+                    "--dataset", str(long_rows))
+    assert err.startswith("error: --ref-model: no such folder: /") and err.endswith("/no-such-ref")
+
+
+def test_bad_option_values_stop_before_any_work(tiny_rm, long_rows, capsys, monkeypatch):
+    base = ["eval", "--model", str(tiny_rm), "--dataset", str(long_rows), "--quiet", "--no-cache"]
+    assert cli_error(capsys, monkeypatch, *base, "--device", "tpu") == (
+        "error: --device 'tpu': expected auto, cpu, cuda or cuda:N")
+    assert cli_error(capsys, monkeypatch, *base, "--max-length", "0") == (
+        "error: --max-length 0: must be at least 1 token")
+    assert "--ties must be 'wrong' or 'half'" in cli_error(capsys, monkeypatch, *base, "--ties", "x")
+    assert "--bootstrap" in cli_error(capsys, monkeypatch, *base, "--bootstrap", "many")
