@@ -16,5 +16,10 @@ BUILDER_MODULES: tuple[str, ...] = (
     "rbkit.subsets.refusals",
     "rbkit.subsets.humanevalpack",
     "rbkit.subsets.prm_math",
-    "rbkit.subsets.prior_sets",
+    # Prior Sets, one module per upstream source (shared code in rbkit.subsets.prior_sets)
+    "rbkit.subsets.hhh_alignment",
+    "rbkit.subsets.hh_rlhf",
+    "rbkit.subsets.shp",
+    "rbkit.subsets.summarize",
+    "rbkit.subsets.mtbench_judgments",
 )

@@ -12,6 +12,7 @@ from rbkit.curation.registry import get, select
 from rbkit.curation.rows import DroppedRow, TrioRow
 from rbkit.curation.sources import SourceFile, sha256_file
 from rbkit.curation.validate import validate_records
+from rbkit.subsets import hh_rlhf, hhh_alignment, mtbench_judgments, shp, summarize
 from rbkit.subsets import prior_sets as ps
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "prior_sets"
@@ -32,6 +33,8 @@ def split(items) -> tuple[list[TrioRow], list[DroppedRow]]:
 
 
 def assert_valid(rows: list[TrioRow]) -> None:
+    # Every source module records the section's one builder name and version (build bytes).
+    assert {(r.provenance.builder, r.provenance.builder_version) for r in rows} == {("subsets.prior_sets", "1")}
     _, violations = validate_records("<test>", ((i, r.to_record()) for i, r in enumerate(rows, 1)))
     assert violations == []
 
@@ -55,8 +58,8 @@ def test_parse_dialogue_needs_a_leading_role_for_unmarked_text():
 
 
 def test_hh_pair_reports_why_a_row_is_not_a_pair():
-    assert ps.hh_pair("\n\nHuman: a\n\nAssistant: x", "\n\nHuman: b\n\nAssistant: y") == "dialogues differ before the final turn"
-    assert ps.hh_pair("\n\nHuman: a\n\nAssistant: x", "\n\nHuman: a\n\nAssistant: x") == "chosen and rejected responses are identical"
+    assert hh_rlhf.hh_pair("\n\nHuman: a\n\nAssistant: x", "\n\nHuman: b\n\nAssistant: y") == "dialogues differ before the final turn"
+    assert hh_rlhf.hh_pair("\n\nHuman: a\n\nAssistant: x", "\n\nHuman: a\n\nAssistant: x") == "chosen and rejected responses are identical"
 
 
 # --- fixtures in the upstream formats --------------------------------------------------------
@@ -64,8 +67,8 @@ def test_hh_pair_reports_why_a_row_is_not_a_pair():
 
 def test_hhh_label_one_is_chosen_and_multiturn_inputs_become_messages():
     path = FIX / "hhh_alignment" / "honest.json"
-    src = pinned_to(ps.HHH_SOURCES[2], path)
-    rows, dropped = split(ps.hhh_rows("anthropic_hhh", src, path, ctx("anthropic_hhh")))
+    src = pinned_to(hhh_alignment.HHH_SOURCES[2], path)
+    rows, dropped = split(hhh_alignment.hhh_rows("anthropic_hhh", src, path, ctx("anthropic_hhh")))
     assert dropped == [] and len(rows) == 3
     assert rows[0].chosen == "It is 100 degrees Celsius." and rows[0].rejected == "It is 90 degrees Celsius."
     assert rows[2].chosen == "No, it is made of rock."  # labels [0, 1]
@@ -78,17 +81,17 @@ def test_hhh_label_one_is_chosen_and_multiturn_inputs_become_messages():
 def test_hhh_bad_labels_name_file_row_and_field(tmp_path: Path):
     path = tmp_path / "honest.json"
     path.write_text('{"input":"q","targets":{"choices":["a","b"],"labels":[1,1]}}\n')
-    src = pinned_to(ps.HHH_SOURCES[2], path)
+    src = pinned_to(hhh_alignment.HHH_SOURCES[2], path)
     with pytest.raises(SourceRowError, match=r"honest.json:1 targets.labels"):
-        list(ps.hhh_rows("anthropic_hhh", src, path, ctx("anthropic_hhh")))
-    kept = list(ps.hhh_rows("anthropic_hhh", src, path, ctx("anthropic_hhh", keep_going=True)))
+        list(hhh_alignment.hhh_rows("anthropic_hhh", src, path, ctx("anthropic_hhh")))
+    kept = list(hhh_alignment.hhh_rows("anthropic_hhh", src, path, ctx("anthropic_hhh", keep_going=True)))
     assert len(kept) == 1 and isinstance(kept[0], DroppedRow) and kept[0].location.endswith("targets.labels")
 
 
 def test_hh_rlhf_final_assistant_turns_become_the_pair():
     path = FIX / "hh-rlhf" / "harmless-base" / "test.jsonl.gz"
-    src = pinned_to(ps.HH_HARMLESS, path)
-    rows, dropped = split(ps.hh_rows("anthropic_harmless", src, path, ctx("anthropic_harmless")))
+    src = pinned_to(hh_rlhf.HH_HARMLESS, path)
+    rows, dropped = split(hh_rlhf.hh_rows("anthropic_harmless", src, path, ctx("anthropic_harmless")))
     assert len(rows) == 2
     assert rows[0].prompt == ({"role": "user", "content": "How do I boil an egg?"},)
     assert rows[0].chosen == "Put it in boiling water for nine minutes."
@@ -106,10 +109,10 @@ def test_hh_rlhf_final_assistant_turns_become_the_pair():
 
 def test_shp_builder_and_steps_keep_one_clear_pair_per_post():
     path = FIX / "shp" / "test.parquet"
-    src = pinned_to(ps.SHP_TEST, path)
+    src = pinned_to(shp.SHP_TEST, path)
     spec = get("shp")
     c = ctx("shp")
-    outcome = run_steps("shp", ps.shp_rows("shp", src, path, c), spec.steps, c, time.perf_counter)
+    outcome = run_steps("shp", shp.shp_rows("shp", src, path, c), spec.steps, c, time.perf_counter)
     assert [r.chosen for r in outcome.rows] == ["The best answer.", "Comment two."]
     assert outcome.rows[1].rejected == "Comment one."  # labels == 0: B preferred
     assert Counter(d.step for d in outcome.dropped) == {
@@ -122,8 +125,8 @@ def test_shp_builder_and_steps_keep_one_clear_pair_per_post():
 
 def test_summarize_choice_picks_the_summary_and_policies_are_models():
     path = FIX / "summarize_from_feedback" / "comparisons-validation.parquet"
-    src = pinned_to(ps.SUMMARIZE_VALIDATION, path)
-    rows, dropped = split(ps.summarize_rows("summarize", src, path, ctx("summarize")))
+    src = pinned_to(summarize.SUMMARIZE_VALIDATION, path)
+    rows, dropped = split(summarize.summarize_rows("summarize", src, path, ctx("summarize")))
     assert len(rows) == 2
     assert rows[0].chosen == " friend forgot my birthday, I'm hurt" and rows[0].chosen_model == "sup4_ppo_rm3_kl10"
     assert rows[1].prompt[0]["content"] == "A storm hit the coast on Monday."  # CNN/DM rows: the article
@@ -134,8 +137,8 @@ def test_summarize_choice_picks_the_summary_and_policies_are_models():
 
 def test_mtbench_turn_one_pairs_ties_and_turn_two_dropped():
     path = FIX / "mt_bench_human_judgments" / "human.parquet"
-    src = pinned_to(ps.MTBENCH_HUMAN, path)
-    rows, dropped = split(ps.mtbench_rows("mtbench_human", src, path, ctx("mtbench_human")))
+    src = pinned_to(mtbench_judgments.MTBENCH_HUMAN, path)
+    rows, dropped = split(mtbench_judgments.mtbench_rows("mtbench_human", src, path, ctx("mtbench_human")))
     assert [(r.chosen, r.chosen_model, r.rejected_model) for r in rows] == [
         ("Rain taps the window", "gpt-4", "llama-13b"),
         ("It rains a lot", "llama-13b", "gpt-4"),
@@ -155,13 +158,14 @@ def test_parquet_source_missing_a_column_fails_clearly(tmp_path: Path):
     path = tmp_path / "test.parquet"
     pq.write_table(pa.table({"post_id": ["p"]}), path)
     with pytest.raises(SourceRowError, match="column missing"):
-        list(ps.shp_rows("shp", pinned_to(ps.SHP_TEST, path), path, ctx("shp")))
+        list(shp.shp_rows("shp", pinned_to(shp.SHP_TEST, path), path, ctx("shp")))
 
 
 # --- registration and the real mirror -------------------------------------------------------
 
 
 def test_prior_sets_section_registers_the_seven_subsets():
+    """Each source module registers its subsets; all record the section's one builder name."""
     names = {s.name for s in select(["prior-sets"])}
     assert names == {
         "anthropic_hhh", "anthropic_harmless", "anthropic_helpful", "shp", "summarize", "mtbench_human", "mtbench_gpt4",
