@@ -10,16 +10,17 @@ sources with the same options):
     dropped.jsonl           every dropped candidate with step, reason and evidence
     timings.json            seconds per subset and stage (kept apart: it differs run to run)
 
-The folder is written under a temporary name next to the destination and swapped in at the
-end, so an interrupted build leaves the previous output intact.
+The folder is written under a temporary name next to the destination and swapped in with one
+atomic exchange (curation.folder_swap), so a failed or killed build leaves the previous output
+intact and `out` never goes missing. A missing source stops the build before anything is
+written unless `allow_missing`; a partial build lists what is missing in build.json["missing"]
+and on the card.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,6 +30,7 @@ from typing import Any
 
 from rbkit.curation.dedup import cross_subset_hook
 from rbkit.curation.errors import SchemaViolationError, SourceMissingError
+from rbkit.curation.folder_swap import new_temp, output_lock, swap_in, writing
 from rbkit.curation.gates import GateConfig, gate_hook
 from rbkit.curation.pipeline import BuildContext, BuildOptions, Step, SubsetOutcome, run_steps
 from rbkit.curation.registry import SubsetSpec
@@ -60,7 +62,8 @@ def rbkit_version() -> str:
 @dataclass
 class MissingSubset:
     subset: str
-    error: str
+    error: str  # every missing file with its pin and the fetch command
+    files: tuple[SourceFile, ...] = ()
 
 
 @dataclass
@@ -83,14 +86,15 @@ def check_sources(specs: Sequence[SubsetSpec]) -> tuple[list[SubsetSpec], list[M
     """Split specs into buildable ones and those with a missing source (hash errors raise)."""
     ready, missing = [], []
     for spec in specs:
-        errors = []
+        errors, files = [], []
         for src in spec.sources:
             try:
                 resolve(src)
             except SourceMissingError as exc:
                 errors.append(str(exc))
+                files.append(src)
         if errors:
-            missing.append(MissingSubset(spec.name, "\n".join(errors)))
+            missing.append(MissingSubset(spec.name, "\n".join(errors), tuple(files)))
         else:
             ready.append(spec)
     return ready, missing
@@ -121,6 +125,31 @@ def source_record(src: SourceFile) -> dict[str, Any]:
         "size": src.size,
         "url": src.url,
     }
+
+
+def missing_record(src: SourceFile) -> dict[str, Any]:
+    """What build.json says of a missing source: enough to fetch it, nothing machine-specific."""
+    return {
+        "repo": src.repo,
+        "revision": src.revision,
+        "path": src.path,
+        "mirror_path": src.mirror_path,
+        "pin": src.pin,
+        "fetch": f"rbkit sources fetch {src.name}",
+    }
+
+
+def missing_message(missing: Sequence[MissingSubset]) -> str:
+    """The refusal the CLI prints and the API raises: every missing file, then one fetch command."""
+    names = ", ".join(m.subset for m in missing)
+    details = "\n\n".join(f"[{m.subset}]\n{m.error}" for m in missing)
+    sources = sorted({src.name for m in missing for src in m.files})
+    fetch = f"`rbkit sources fetch {' '.join(sources)}`" if sources else "`rbkit sources fetch`"
+    return (
+        f"cannot build {names}: source files are missing (nothing was written).\n\n{details}\n\n"
+        f"Fetch them with {fetch}, or pass --allow-missing (Python: allow_missing=True) to build "
+        "the other subsets and record these as missing in build.json and on the card."
+    )
 
 
 # --- one subset ------------------------------------------------------------------------------
@@ -226,7 +255,7 @@ def make_manifest(
         "rbkit_version": rbkit_version(),
         "options": options.to_record(),
         "subsets": {o.subset: subset_summary(specs[o.subset], o) for o in outcomes},
-        "missing": {m.subset: m.error for m in missing},
+        "missing": {m.subset: {s.name: missing_record(s) for s in m.files} for m in missing},
         "sources": dict(sorted(sources.items())),
         "totals": build_totals(
             {o.subset: o.rows for o in outcomes},
@@ -247,20 +276,34 @@ def run_build(
     finalize: Sequence[Callable[[BuildResult], None]] = (),
     gate: GateConfig | None = None,
 ) -> BuildResult:
-    """Build `specs` into `out`. Missing sources stop the build unless `allow_missing`.
+    """Build `specs` into `out`, replacing it in one step only when everything succeeded.
+
+    A missing source raises SourceMissingError before anything is written (`out` stays as it
+    was) unless `allow_missing`: then the other subsets are built and the missing ones are
+    listed in build.json["missing"] and on the card. `.<out>.lock` is held throughout, so a
+    second build of the same `out` fails at once (curation.folder_swap).
 
     Every build records trivial-baseline rulers per subset and applies `gate` (default: warn
     above 90%), and reports prompts shared across subsets (curation.gates, curation.dedup).
     """
+    with output_lock(out):
+        return _run_build(specs, out, options, allow_missing, post_steps, progress, finalize, gate)
+
+
+def _run_build(
+    specs: Sequence[SubsetSpec],
+    out: Path,
+    options: BuildOptions,
+    allow_missing: bool,
+    post_steps: Sequence[Step],
+    progress: ProgressHook,
+    finalize: Sequence[Callable[[BuildResult], None]],
+    gate: GateConfig | None,
+) -> BuildResult:
     started = time.perf_counter()
     ready, missing = check_sources(specs)
     if missing and not allow_missing:
-        names = ", ".join(m.subset for m in missing)
-        details = "\n\n".join(f"[{m.subset}]\n{m.error}" for m in missing)
-        raise SourceMissingError(
-            f"cannot build {names}: source files are missing (nothing was written).\n\n{details}\n\n"
-            "Fetch them, or pass --allow-missing to build the other subsets and record these as missing."
-        )
+        raise SourceMissingError(missing_message(missing))
     if options.review_dir is not None:  # pulled review decisions apply last (curation.review)
         from rbkit.curation.review.decisions import ReviewDecisionsStep
 
@@ -292,23 +335,36 @@ def write_folder(
     manifest: dict[str, Any],
     timings: dict[str, Any] | None,
     sections: dict[str, str],
+    shown: Path | None = None,
 ) -> None:
-    """Write a complete build folder into `dest` (which should be empty)."""
+    """Write a complete build folder into `dest` (which should be empty).
+
+    A refused write (no space, quota, read-only) raises OutputWriteError naming the file as
+    `shown / <file>`: the folder the user asked for, not the temporary one.
+    """
+    shown = shown or dest
     data = dest / "data"
-    data.mkdir(parents=True, exist_ok=True)
+    with writing(shown / "data"):
+        data.mkdir(parents=True, exist_ok=True)
     filtered: list[TrioRow] = []
     for name in sorted(rows_by_subset):
         rows = rows_by_subset[name]
-        write_parquet(to_table(rows), data / f"{name}.parquet")
+        with writing(shown / "data" / f"{name}.parquet"):
+            write_parquet(to_table(rows), data / f"{name}.parquet")
         if sections.get(name) != "Prior Sets" and (not rows or isinstance(rows[0].chosen, str)):
             filtered.extend(rows)
     if filtered or not rows_by_subset:
-        write_parquet(to_table(filtered), data / f"{FILTERED}.parquet")
-    write_jsonl(dest / "dropped.jsonl", (d if isinstance(d, dict) else d.to_record() for d in dropped))
-    write_text(dest / "build.json", json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        with writing(shown / "data" / f"{FILTERED}.parquet"):
+            write_parquet(to_table(filtered), data / f"{FILTERED}.parquet")
+    with writing(shown / "dropped.jsonl"):
+        write_jsonl(dest / "dropped.jsonl", (d if isinstance(d, dict) else d.to_record() for d in dropped))
+    with writing(shown / "build.json"):
+        write_text(dest / "build.json", json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     if timings is not None:
-        write_text(dest / "timings.json", json.dumps(timings, indent=2, sort_keys=True) + "\n")
-    write_build_card(dest, manifest, rows_by_subset)
+        with writing(shown / "timings.json"):
+            write_text(dest / "timings.json", json.dumps(timings, indent=2, sort_keys=True) + "\n")
+    with writing(shown / "README.md"):
+        write_build_card(dest, manifest, rows_by_subset)
 
 
 LOCAL_REPO_ID = "local/rbkit-build"  # a constant, so the card is byte-identical across builds
@@ -322,18 +378,6 @@ def write_build_card(dest: Path, manifest: dict[str, Any], rows_by_subset: dict[
     write_text(dest / "README.md", build_card(folder, LOCAL_REPO_ID))
 
 
-def swap_in(tmp: Path, out: Path) -> None:
-    """Replace `out` with the finished `tmp` folder; the old output survives until this point."""
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.rmdir(old)
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def write_build(
     out: Path,
     rows_by_subset: dict[str, list[TrioRow]],
@@ -342,20 +386,22 @@ def write_build(
     timings: dict[str, Any] | None,
     specs_or_sections: dict[str, SubsetSpec] | dict[str, str],
 ) -> None:
+    """Write the folder beside `out` and swap it in; on any failure `out` is left as it was."""
     out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
     sections = {k: (v if isinstance(v, str) else v.section) for k, v in specs_or_sections.items()}
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    os.chmod(tmp, DIR_MODE)
-    try:
-        write_folder(tmp, rows_by_subset, dropped, manifest, timings, sections)
-        extra = out / "review"  # review decisions live beside the data and survive rewrites
-        if extra.is_dir() and not (tmp / "review").exists():
-            shutil.copytree(extra, tmp / "review")
-        swap_in(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    with output_lock(out):
+        tmp = new_temp(out, DIR_MODE)
+        try:
+            write_folder(tmp, rows_by_subset, dropped, manifest, timings, sections, shown=out)
+            extra = out / "review"  # review decisions live beside the data and survive rewrites
+            if extra.is_dir() and not (tmp / "review").exists():
+                with writing(out / "review"):
+                    shutil.copytree(extra, tmp / "review")
+            with writing(out):
+                swap_in(tmp, out)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
 
 
 # --- reading a folder back -------------------------------------------------------------------

@@ -78,7 +78,7 @@ def build_facts(manifest: Mapping[str, Any], subsets: Mapping[str, dict[str, Any
     """Card facts for `subsets` (name -> subset_facts) of one build, with the sources they use."""
     used = {s for facts in subsets.values() for s in facts["sources"]}
     sources = manifest.get("sources") or {}
-    return {
+    facts = {
         "format": CARD_FORMAT,
         "rbkit_version": manifest.get("rbkit_version", "unknown"),
         "options": dict(manifest.get("options") or {}),
@@ -87,6 +87,9 @@ def build_facts(manifest: Mapping[str, Any], subsets: Mapping[str, dict[str, Any
         "sources": {name: sources[name] for name in sorted(used) if name in sources},
         "configs": {},
     }
+    if manifest.get("missing"):  # a partial build (--allow-missing) says so on its card
+        facts["missing"] = {name: dict(files) for name, files in sorted(manifest["missing"].items())}
+    return facts
 
 
 def subset_description(name: str, summary: Mapping[str, Any]) -> str:
@@ -253,6 +256,7 @@ def render_card(facts: Mapping[str, Any], configs: Sequence[ConfigInfo], repo_id
             "",
         ]
 
+    lines += partial_build_section(facts.get("missing") or {})
     lines += sandbox_network_section(facts.get("options") or {})
 
     lines += ["## Loading", "", "```python", "from datasets import load_dataset", ""]
@@ -381,6 +385,27 @@ def render_card(facts: Mapping[str, Any], configs: Sequence[ConfigInfo], repo_id
     if missing:
         lines += ["Upstream works without a BibTeX entry here: " + ", ".join(missing) + ".", ""]
     return "\n".join(lines)
+
+
+def partial_build_section(missing: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The card's warning for a build made with --allow-missing: which subsets, which files."""
+    if not missing:
+        return []
+    lines = [
+        "## Partial build",
+        "",
+        f"> **Partial build: missing subsets {', '.join(f'`{n}`' for n in missing)}.** Their upstream "
+        "files were not available, so they were not built (`--allow-missing`). Fetch the files "
+        "below and rebuild for the full benchmark.",
+        "",
+    ]
+    rows = [
+        (f"`{name}`", f"`{source}`", f"{info.get('repo')}@{str(info.get('revision'))[:12]} {info.get('path')}",
+         info.get("pin", ""), f"`{info.get('fetch', '')}`")
+        for name, files in missing.items()
+        for source, info in sorted(files.items())
+    ]
+    return [*lines, *_table(("subset", "source", "upstream file", "pin", "fetch"), rows), ""]
 
 
 def sandbox_network_section(options: Mapping[str, Any]) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 from rbkit.core.errors import RbkitError as RbkitError  # the base lives on the ground floor
 
 
@@ -31,3 +33,22 @@ class ToolchainMissingError(RbkitError):
 
 class SchemaViolationError(RbkitError):
     """Rows that do not match `schemas/trio.schema.json`."""
+
+
+class OutputBusyError(RbkitError):
+    """Another process holds the lock of the output folder this one would replace."""
+
+
+class OutputWriteError(RbkitError):
+    """The file system refused a write (full disk, quota, read-only, permissions): one line."""
+
+    @classmethod
+    def of(cls, path: object, exc: OSError) -> OutputWriteError:
+        what = {
+            errno.ENOSPC: "no space left writing",
+            errno.EDQUOT: "disk quota exceeded writing",
+            errno.EROFS: "read-only file system, cannot write",
+            errno.EACCES: "permission denied writing",
+            errno.EPERM: "operation not permitted writing",
+        }.get(exc.errno or 0, f"{exc.strerror or exc} writing")
+        return cls(f"{what} {path}")

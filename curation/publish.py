@@ -20,16 +20,14 @@ skipped: left out of the folder and reported, or an error when they were asked f
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from rbkit.core.files import atomic_write
-from rbkit.curation.build import read_build, swap_in
+from rbkit.curation.build import read_build
 from rbkit.curation.card import (
     ConfigInfo,
     all_configs,
@@ -42,6 +40,7 @@ from rbkit.curation.card import (
     subset_facts,
 )
 from rbkit.curation.errors import RbkitError
+from rbkit.curation.folder_swap import new_temp, output_lock, swap_in
 from rbkit.curation.sources import git_blob_sha1, sha256_file
 
 SPLIT = "filtered"
@@ -149,31 +148,30 @@ def lay_out(
         raise PublishError(f"a subset may not be called {FILTERED_CONFIG!r}: that name is the core-set config")
 
     out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        facts_by_subset: dict[str, dict[str, Any]] = {}
-        configs: dict[str, dict[str, Any]] = {}
-        for name in names:
-            src = build_dir / "data" / f"{name}.parquet"
-            rel = data_path(name)
-            dest = tmp / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dest)  # the build's bytes, so identical builds give identical files
-            configs[name] = config_from_files(name, SPLIT, [dest], [rel]).to_record()
-            summary = manifest["subsets"][name]
-            facts_by_subset[name] = subset_facts(summary, folder.rows[name], subset_description(name, summary))
-        facts = build_facts(manifest, facts_by_subset)
-        facts["configs"] = configs
-        facts = merge_facts(existing, facts)
-        config_list = all_configs(facts, filtered=FILTERED_CONFIG, split=SPLIT)
-        atomic_write(tmp / CARD_FILE, render_card(facts, config_list, repo_id))
-        atomic_write(tmp / FACTS_FILE, json.dumps(facts, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-        os.chmod(tmp, 0o755)
-        swap_in(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    with output_lock(out):
+        tmp = new_temp(out, 0o755)
+        try:
+            facts_by_subset: dict[str, dict[str, Any]] = {}
+            configs: dict[str, dict[str, Any]] = {}
+            for name in names:
+                src = build_dir / "data" / f"{name}.parquet"
+                rel = data_path(name)
+                dest = tmp / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dest)  # the build's bytes, so identical builds give identical files
+                configs[name] = config_from_files(name, SPLIT, [dest], [rel]).to_record()
+                summary = manifest["subsets"][name]
+                facts_by_subset[name] = subset_facts(summary, folder.rows[name], subset_description(name, summary))
+            facts = build_facts(manifest, facts_by_subset)
+            facts["configs"] = configs
+            facts = merge_facts(existing, facts)
+            config_list = all_configs(facts, filtered=FILTERED_CONFIG, split=SPLIT)
+            atomic_write(tmp / CARD_FILE, render_card(facts, config_list, repo_id))
+            atomic_write(tmp / FACTS_FILE, json.dumps(facts, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+            swap_in(tmp, out)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
     return Layout(out, repo_id, names, refused, facts, config_list)
 
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from rbkit.curation.build import BuildResult
+    from rbkit.curation.gates import GateConfig
+    from rbkit.curation.pipeline import BuildOptions
+    from rbkit.curation.registry import SubsetSpec
 
 
 def register(app: typer.Typer) -> None:
@@ -18,7 +24,7 @@ def build(
     selectors: list[str] = typer.Argument(None, help="Subsets, sections (chat, chat-hard, safety, reasoning, prior-sets), sources (llmbar, ...), 'core' or 'all' (default)."),
     out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder (replaced atomically when the build succeeds)."),
     keep_going: bool = typer.Option(False, "--keep-going", help="Send malformed source rows to dropped.jsonl instead of stopping."),
-    allow_missing: bool = typer.Option(False, "--allow-missing", help="Exit 0 when some selected subsets have missing sources (they are always listed; the others are built either way)."),
+    allow_missing: bool = typer.Option(False, "--allow-missing", help="Build the other subsets when some sources are missing, and list the missing ones in build.json and on the card. Without it a missing source writes nothing and exits 3."),
     skip_verify: bool = typer.Option(False, "--skip-verify", help="Skip verifiers that need language toolchains."),
     seed: int = typer.Option(0, help="Base seed for selections (per-subset seeds derive from it)."),
     target_size: int | None = typer.Option(None, "--target-size", help="Select this many rows per subset instead of the published size."),
@@ -28,18 +34,28 @@ def build(
     review_dir: Path | None = typer.Option(None, "--review-decisions", help="Apply review decisions from this folder (written by `rbkit review pull`)."),
     gate: str = typer.Option("warn", "--gate", help="Trivial-baseline gate when a ruler (longer/shorter/bag-of-words) beats --gate-threshold on a subset not declared length-biased: off, warn or fail."),
     gate_threshold: float = typer.Option(0.9, "--gate-threshold", help="Ruler accuracy above which the gate warns or fails."),
+    plugin: list[Path] = typer.Option(None, "--plugin", help="A Python file that registers more subsets (CONTRIBUTING.md, 'Add a subset in one file'); repeatable."),
     allow_sandbox_network: bool = typer.Option(False, "--allow-sandbox-network", help="Run code candidates even where the sandbox cannot get a private network namespace (recorded in build.json and on the card). Without it such a machine stops code verification."),
 ) -> None:
-    """Run builders, filters, verifiers and the schema check; write parquet, build.json and dropped.jsonl."""
-    from rbkit.curation.build import check_sources, run_build
+    """Run builders, filters, verifiers and the schema check; write parquet, build.json and dropped.jsonl.
+
+    A missing source writes nothing and exits 3, naming every missing file with its pin and
+    fetch command, unless --allow-missing.
+    """
+    from rich.console import Console
+    from rich.markup import escape
+
+    from rbkit.curation.errors import SourceMissingError
     from rbkit.curation.gates import GateConfig
     from rbkit.curation.pipeline import BuildOptions
-    from rbkit.curation.registry import select
+    from rbkit.curation.registry import load_plugin, select
 
     if gate not in ("off", "warn", "fail"):
         raise typer.BadParameter(f"--gate must be off, warn or fail, not {gate!r}")
     gate_config = GateConfig(threshold=gate_threshold, mode=gate)  # type: ignore[arg-type]
 
+    for path in plugin or []:
+        load_plugin(path)
     specs = select(selectors or [])
     options = BuildOptions(
         keep_going=keep_going,
@@ -53,6 +69,30 @@ def build(
         allow_sandbox_network=allow_sandbox_network,
     )
     console = Console(stderr=True)
+    try:
+        result = _run(specs, out, options, allow_missing, gate_config, console)
+    except SourceMissingError as exc:  # raised before anything is written: `out` is unchanged
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(3) from None
+    print_summary(result, console)
+    if result.missing:
+        names = ", ".join(m.subset for m in result.missing)
+        console.print(f"[bold yellow]partial build[/]: missing subsets {names} (recorded in build.json and README.md)", soft_wrap=True)
+
+
+def _run(
+    specs: list[SubsetSpec],
+    out: Path,
+    options: BuildOptions,
+    allow_missing: bool,
+    gate_config: GateConfig,
+    console: Console,
+) -> BuildResult:
+    """run_build under a progress bar."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from rbkit.curation.build import run_build
+
     with Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.fields[subset]}"),
@@ -72,22 +112,14 @@ def build(
                 current[subset] = 1
             progress.update(overall, description=f"{subset}: {stage}")
 
-        # Subsets whose sources are missing never block the others; if nothing at all can be
-        # built, run_build raises before writing, so a previous output is never emptied.
-        ready, _ = check_sources(specs)
-        result = run_build(specs, out, options, allow_missing=bool(ready), progress=on_progress, gate=gate_config)
+        result = run_build(specs, out, options, allow_missing=allow_missing, progress=on_progress, gate=gate_config)
         progress.update(overall, completed=len(specs), description="done")
-    print_summary(result, console)
-    if result.missing and not allow_missing:
-        names = ", ".join(m.subset for m in result.missing)
-        console.print(
-            f"[bold red]error:[/] not built, sources missing: {names} (files listed above). "
-            "Fetch them with `rbkit sources fetch`, or pass --allow-missing to accept a partial build."
-        )
-        raise typer.Exit(3)
+    return result
 
 
-def print_summary(result, console: Console) -> None:
+def print_summary(result: BuildResult, console: Console) -> None:
+    from rich.table import Table
+
     manifest = result.manifest
     table = Table(title=f"build {result.out}")
     for col in ("subset", "section", "expected", "built", "dropped", "main drop reasons"):
@@ -102,10 +134,14 @@ def print_summary(result, console: Console) -> None:
     for name in manifest["missing"]:
         table.add_row(name, "", "", "[red]missing source[/]", "", "")
     console.print(table)
-    for name, error in manifest["missing"].items():
-        files = [line for line in error.splitlines() if line.startswith("source '")] or error.splitlines()[:1]
-        for line in files:  # every missing file, not just the first
-            console.print(f"[red]{name}[/]: {line}", highlight=False)
+    for name, files in manifest["missing"].items():
+        for source, info in files.items():  # every missing file, not just the first
+            console.print(
+                f"[red]{name}[/]: source '{source}' missing: {info['repo']}@{info['revision'][:12]} "
+                f"{info['path']} ({info['pin']}); fetch: `{info['fetch']}`",
+                highlight=False,
+                soft_wrap=True,
+            )
     from rbkit.curation import dedup, gates
 
     for item in [*gates.render_summary(manifest), *dedup.render_summary(manifest)]:

@@ -106,14 +106,33 @@ def test_interrupted_build_leaves_the_previous_output_intact(demo_mirror, tmp_pa
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
 
 
-def test_missing_source_stops_before_writing_unless_allowed(tmp_path, monkeypatch):
-    monkeypatch.setenv("RBKIT_SOURCES", str(tmp_path / "empty"))
-    with pytest.raises(SourceMissingError, match="--allow-missing"):
-        run_build([fixture_spec("dataset.json")], tmp_path / "out", BuildOptions())
-    assert not (tmp_path / "out").exists()
-    result = run_build([fixture_spec("dataset.json")], tmp_path / "out", BuildOptions(), allow_missing=True)
-    assert list(result.manifest["missing"]) == ["demo-llmbar"]
-    assert "rbkit sources fetch" in result.manifest["missing"]["demo-llmbar"]
+def gone_spec(name: str = "demo-gone") -> SubsetSpec:
+    """A subset whose one source file is in no mirror and no cache."""
+    spec = fixture_spec("dataset.json", name=name)
+    src = spec.sources[0].__class__(**{**spec.sources[0].__dict__, "name": "llmbar/Gone", "mirror_path": "llmbar/Gone/dataset.json"})
+    return SubsetSpec(**{**spec.__dict__, "sources": (src,), "build": lambda ctx: rows_from(name, src, ctx)})
+
+
+def test_missing_source_stops_before_writing_unless_allowed(demo_mirror, tmp_path):
+    out = tmp_path / "out"
+    run_build([fixture_spec("dataset.json")], out, BuildOptions())
+    before = tree_bytes(out)
+    assert "Partial build" not in (out / "README.md").read_text()
+    with pytest.raises(SourceMissingError) as info:
+        run_build([fixture_spec("dataset.json"), gone_spec()], out, BuildOptions())
+    message = str(info.value)
+    assert message.startswith("cannot build demo-gone: source files are missing (nothing was written).")
+    assert "source 'llmbar/Gone' is missing" in message and "rbkit sources fetch llmbar/Gone" in message
+    assert f"sha256 {fixture_spec('dataset.json').sources[0].sha256}" in message
+    assert "--allow-missing (Python: allow_missing=True)" in message
+    assert tree_bytes(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+    result = run_build([fixture_spec("dataset.json"), gone_spec()], out, BuildOptions(), allow_missing=True)
+    manifest = json.loads((out / "build.json").read_text())
+    assert manifest == result.manifest and list(manifest["subsets"]) == ["demo-llmbar"]
+    assert manifest["missing"]["demo-gone"]["llmbar/Gone"]["fetch"] == "rbkit sources fetch llmbar/Gone"
+    assert "Partial build: missing subsets `demo-gone`." in (out / "README.md").read_text()
 
 
 def test_selection_drops_are_logged(demo_mirror, tmp_path):

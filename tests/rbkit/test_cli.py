@@ -96,20 +96,3 @@ def test_sources_check_passes_on_the_mirror(env, mirror):
 def test_unknown_selector_is_a_clear_error(bare_env, tmp_path):
     result = rbkit("build", "nonsense", "--out", str(tmp_path / "o"), env=bare_env)
     assert result.returncode == 1 and "'nonsense' names no subset" in result.stderr
-
-
-def test_missing_sources_never_block_the_other_subsets_but_fail_the_command(env, tmp_path):
-    out = tmp_path / "out"
-    result = rbkit("build", "llmbar-natural", "donotanswer", "--out", str(out), env=env)
-    assert result.returncode == 3
-    assert "not built, sources missing: donotanswer" in result.stderr
-    manifest = json.loads((out / "build.json").read_text())
-    assert manifest["subsets"]["llmbar-natural"]["built"] == 100 and "donotanswer" in manifest["missing"]
-    accepted = rbkit("build", "llmbar-natural", "donotanswer", "--allow-missing", "--out", str(out), env=env)
-    assert accepted.returncode == 0
-
-
-def test_nothing_buildable_writes_nothing(bare_env, tmp_path):
-    result = rbkit("build", "donotanswer", "--out", str(tmp_path / "out"), env=bare_env)
-    assert result.returncode == 1 and "LibrAI/do-not-answer" in result.stderr
-    assert not (tmp_path / "out").exists()
