@@ -74,7 +74,7 @@ def read_build(folder: Path) -> dict[str, list[dict[str, Any]]]:
     for name in sorted(manifest.get("subsets") or {}):
         file = folder / "data" / f"{name}.parquet"
         rows = pq.read_table(file, columns=["prompt", "chosen", "rejected"]).to_pylist() if file.is_file() else []
-        if rows:
+        if rows and all(isinstance(r["prompt"], str) for r in rows):  # the card covers the core set only
             out[name] = rows
     return out
 
