@@ -146,6 +146,26 @@ def sdk_client(target: ReviewTarget) -> Any:
     return rg.Argilla(api_url=target.api_url, api_key=target.api_key, timeout=60, retries=2)
 
 
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception as one short line (the SDK's messages carry multi-line JSON details)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@contextlib.contextmanager
+def sdk_errors(target: ReviewTarget, what: str) -> Iterator[None]:
+    """Turn what the argilla SDK or the network raises while doing `what` into one ReviewServerError
+    line naming the server and the resource, instead of a traceback; rbkit's own errors pass."""
+    from argilla._exceptions import ArgillaError
+
+    try:
+        yield
+    except ReviewError:
+        raise
+    except (ArgillaError, httpx.HTTPError) as exc:
+        raise ReviewServerError(f"Argilla at {target.api_url}: {what} failed: {type(exc).__name__}: {one_line(exc)}") from exc
+
+
 @contextlib.contextmanager
 def quiet_sdk() -> Iterator[None]:
     """Silence the SDK's own progress bars, warnings and log lines; rbkit reports instead.

@@ -2,7 +2,9 @@
 
 One dataset per subset (created on first push, its guidelines refreshed on later ones), one
 record per pair with the pair id as record id, so pushing again updates records in place and
-keeps the answers already given. Pairs always go out in the builder's orientation (a swap
+keeps the answers already given. Two pushes of one build at once are safe: a workspace or
+dataset the other push has just created is reused, and records, keyed by pair id, are upserted
+rather than added twice. Pairs always go out in the builder's orientation (a swap
 made by an earlier review is undone for display), so every answer refers to the same text.
 
 Which pairs go: `unreviewed` (default: no decision yet), `flagged` (automatic verification
@@ -13,6 +15,7 @@ wrong share as metadata so reviewers can sort by it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,12 +27,15 @@ from rbkit.curation.review.connection import (
     ReviewError,
     ReviewTarget,
     check,
+    one_line,
     quiet_sdk,
     require_role,
     sdk_client,
+    sdk_errors,
 )
 from rbkit.curation.review.dataset import (
     AuditStat,
+    SubsetInfo,
     check_compatible,
     guidelines,
     settings,
@@ -41,6 +47,7 @@ from rbkit.curation.rows import TrioRow
 
 ONLY_CHOICES = ("unreviewed", "flagged", "all")
 BATCH = 500
+READY_WAIT = 60.0  # seconds to wait for a dataset another push is still creating
 
 
 @dataclass
@@ -116,33 +123,90 @@ def _send(
     progress: Callable[[str], None],
 ) -> None:
     """Create or check each subset's dataset and log its records (SDK calls only)."""
-    import argilla as rg
-
-    client = sdk_client(target)
+    with sdk_errors(target, "connecting"):
+        client = sdk_client(target)
     workspace = _workspace(client, target)
+    reader = ArgillaReader(target)
     for name, rows in selected.items():
         info = subset_info(folder, name)
-        dataset = client.datasets(name, workspace=workspace.name)
-        if dataset is None:
-            progress(f"creating dataset {name}")
-            dataset = rg.Dataset(
-                name=name, workspace=workspace.name, settings=settings(info, min_submitted), client=client
-            ).create()
-            report.created.append(name)
-        else:
-            check_compatible(dataset, name, workspace.name)
-            wanted = guidelines(info)
-            if dataset.settings.guidelines != wanted:
-                dataset.settings.guidelines = wanted
-                dataset.update()
-            rows = _without_conflicts(rows, ArgillaReader(target).records(str(dataset.id)), name, report)
-        records = [to_record(row, info, audit.get(row.id)) for row in rows]
-        for start in range(0, len(records), BATCH):
-            progress(f"{name}: sending {start + 1}-{min(start + BATCH, len(records))} of {len(records)}")
-            chunk = records[start : start + BATCH]
-            dataset.records.log(chunk, batch_size=len(chunk))
+        where = f"dataset {name!r} in workspace {workspace.name!r}"
+        with sdk_errors(target, where):
+            dataset, created = _dataset(client, reader, workspace.name, info, min_submitted, progress)
+            if created:
+                report.created.append(name)
+            else:
+                check_compatible(dataset, name, workspace.name)
+                wanted = guidelines(info)
+                if dataset.settings.guidelines != wanted:
+                    dataset.settings.guidelines = wanted
+                    dataset.update()
+                rows = _without_conflicts(rows, reader.records(str(dataset.id)), name, report)
+            records = [to_record(row, info, audit.get(row.id)) for row in rows]
+            for start in range(0, len(records), BATCH):
+                progress(f"{name}: sending {start + 1}-{min(start + BATCH, len(records))} of {len(records)}")
+                _log(dataset, records[start : start + BATCH])
         report.pushed[name] = len(records)
         report.urls[name] = f"{target.api_url}/dataset/{dataset.id}/annotation-mode"
+
+
+def _dataset(
+    client: Any,
+    reader: ArgillaReader,
+    workspace: str,
+    info: SubsetInfo,
+    min_submitted: int,
+    progress: Callable[[str], None],
+    *,
+    wait: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Any, bool]:
+    """The subset's dataset and whether this push created it.
+
+    Another push may create the same dataset at the same moment. Creating is therefore
+    optimistic: a conflict means it exists now, and it is fetched and reused. A dataset still
+    in draft (its creator is adding fields and questions) is waited for, at most `wait` seconds.
+    """
+    import argilla as rg
+    from argilla._exceptions import ConflictError
+
+    wait = READY_WAIT if wait is None else wait
+    deadline = time.monotonic() + wait
+    while True:
+        dataset = client.datasets(info.name, workspace=workspace)
+        if dataset is None:
+            progress(f"creating dataset {info.name}")
+            try:
+                made = rg.Dataset(name=info.name, workspace=workspace, settings=settings(info, min_submitted), client=client)
+                return made.create(), True
+            except ConflictError:  # another push created it between our look-up and our create
+                progress(f"{info.name}: another push created it just now; reusing it")
+        elif reader.dataset_status(str(dataset.id)) == "ready":
+            return dataset, False
+        if time.monotonic() >= deadline:
+            raise ReviewError(
+                f"dataset {info.name!r} in workspace {workspace!r} on {reader.target.api_url} is not ready "
+                f"after {wait:.0f} s: another push is still creating it, or one was interrupted while "
+                "creating it (then delete the draft dataset in Argilla and push again)"
+            )
+        sleep(0.5)
+
+
+def _log(dataset: Any, chunk: list[Any], attempts: int = 4, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Upsert one batch of records (ids are pair ids, so repeating a batch adds nothing).
+
+    Two pushes that insert the same new pair at once collide on the server's unique record
+    id (HTTP 409/500); the retry finds the other push's record and updates it instead.
+    """
+    from argilla._exceptions import ConflictError, InternalServerError
+
+    for attempt in range(attempts):
+        try:
+            dataset.records.log(chunk, batch_size=len(chunk))
+            return
+        except (ConflictError, InternalServerError):
+            if attempt + 1 == attempts:
+                raise
+            sleep(0.5 * (attempt + 1))
 
 
 def _without_conflicts(
@@ -166,7 +230,10 @@ def _without_conflicts(
 
 
 def _workspace(client: Any, target: ReviewTarget) -> Any:
-    workspace = client.workspaces(target.workspace)
+    """The target workspace, created when missing; one that another push created at the same
+    moment (our create then conflicts) is reused."""
+    with sdk_errors(target, f"looking up workspace {target.workspace!r}"):
+        workspace = client.workspaces(target.workspace)
     if workspace is not None:
         return workspace
     import argilla as rg
@@ -174,7 +241,11 @@ def _workspace(client: Any, target: ReviewTarget) -> Any:
     try:
         return rg.Workspace(name=target.workspace, client=client).create()
     except Exception as exc:  # the SDK raises its own error types
+        with sdk_errors(target, f"looking up workspace {target.workspace!r}"):
+            workspace = client.workspaces(target.workspace)
+        if workspace is not None:  # created by another push just now
+            return workspace
         raise ReviewError(
             f"workspace {target.workspace!r} does not exist on {target.api_url} and could not be created "
-            f"({exc}); create it in Argilla or pass --workspace"
+            f"({one_line(exc)}); create it in Argilla or pass --workspace"
         ) from exc

@@ -43,6 +43,10 @@ class ArgillaReader:
         items = self._get("/api/v1/me/datasets", workspace_id=workspace_id)["items"]
         return {d["name"]: str(d["id"]) for d in items if str(d.get("workspace_id")) == workspace_id}
 
+    def dataset_status(self, dataset_id: str) -> str:
+        """"ready" once a dataset is published; "draft" while its creator is still laying it out."""
+        return str(self._get(f"/api/v1/datasets/{dataset_id}").get("status") or "")
+
     def usernames(self) -> dict[str, str]:
         try:
             return {str(u["id"]): u["username"] for u in self._get("/api/v1/users")["items"]}

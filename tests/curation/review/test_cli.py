@@ -38,6 +38,28 @@ def test_push_then_pull_from_the_command_line(live_argilla: Live, build_dir: Pat
     assert read_decisions(build_dir)[neighbour.id].reviewer == "alice"
 
 
+@pytest.mark.argilla
+@pytest.mark.slow
+def test_two_pushes_started_at_once_both_succeed_without_duplicates(live_argilla: Live, build_dir: Path):
+    ws = live_argilla.workspace()  # new: both pushes race to create the workspace and each dataset
+    env = {**os.environ, "ARGILLA_API_URL": live_argilla.url, "ARGILLA_API_KEY": live_argilla.owner_key}
+    command = [str(Path(sys.executable).with_name("rbkit")), "review", "push", str(build_dir), "--workspace", ws]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    for run, (_, stderr) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, stderr
+        assert "Traceback" not in stderr and "Error" not in stderr, stderr
+    pairs: dict[str, int] = {}
+    for row in fixture_rows():
+        pairs[row.subset] = pairs.get(row.subset, 0) + 1
+    for subset, count in pairs.items():
+        records = live_argilla.records(ws, subset)
+        assert sorted(r["external_id"] for r in records) == sorted({r["external_id"] for r in records})
+        assert len(records) == count, subset
+        notes = [line for stdout, _ in outputs for line in stdout.splitlines() if line.strip("│| ").startswith(subset)]
+        assert sum("new dataset" in line for line in notes) == 1, notes  # one created it, the other reused it
+
+
 def test_an_unreachable_server_is_one_clear_error(build_dir: Path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
