@@ -118,7 +118,7 @@ def check(
         if response.status_code != 200:
             raise ReviewServerError(
                 f"Argilla at {target.api_url} answered HTTP {response.status_code} to /api/v1/me: "
-                f"{response.text[:300]}"
+                f"{one_line(response.text)}"
             )
         try:
             body = response.json()
@@ -127,7 +127,7 @@ def check(
             raise ReviewServerError(f"{target.api_url} does not look like an Argilla 2.x server: {exc}") from exc
     raise ReviewServerError(
         f"cannot reach Argilla at {target.api_url} (from {target.origin}) after {attempts} tries: "
-        f"{last}. Start the local one with `rbkit review serve`, or check --api-url."
+        f"{one_line(last) if last else 'no answer'}. Start the local one with `rbkit review serve`, or check --api-url."
     )
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from rbkit.curation.build import BuildFolder
+from rbkit.curation.folder_swap import writing
 from rbkit.curation.review.agreement import agreement
 from rbkit.curation.review.buildio import REVIEW_DIR, load, pick_subsets, rewrite, updated_manifest
 from rbkit.curation.review.connection import ReviewTarget, check, require_role
@@ -264,8 +265,10 @@ def pull(
     new_rows, dropped, reports = redone.rows, redone.dropped, redone.reports
     summary = agreement({f"{s}/{i}": v for (s, i), v in sorted(votes.items())})
 
-    write_decisions(decisions_file, decisions.values())
-    write_text(review_dir / AGREEMENT_FILE, json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    with writing(decisions_file):  # a full disk or read-only folder: one line naming the file
+        write_decisions(decisions_file, decisions.values())
+    with writing(review_dir / AGREEMENT_FILE):
+        write_text(review_dir / AGREEMENT_FILE, json.dumps(summary, indent=2, sort_keys=True) + "\n")
     manifest = updated_manifest(folder.manifest, new_rows, dropped, reports)  # rulers, counts, dedup
     changed = (
         decisions != before

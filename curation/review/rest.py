@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from rbkit.curation.review.connection import ReviewError, ReviewServerError, ReviewTarget
+from rbkit.curation.review.connection import ReviewError, ReviewServerError, ReviewTarget, one_line
 
 PAGE = 1000
 
@@ -23,15 +23,21 @@ class ArgillaReader:
         self.http = client or httpx.Client(base_url=target.api_url, headers=target.headers(), timeout=60)
 
     def _get(self, path: str, **params: Any) -> Any:
+        """One GET; every failure is one line naming the server and the path."""
         try:
             response = self.http.get(path, params=params)
-        except httpx.TransportError as exc:
-            raise ReviewServerError(f"Argilla at {self.target.api_url} stopped answering ({path}): {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise ReviewServerError(f"Argilla at {self.target.api_url} stopped answering ({path}): {one_line(exc)}") from exc
         if response.status_code == 403:
             raise ReviewError(f"Argilla at {self.target.api_url} refused {path} (HTTP 403): this needs an owner or admin key")
         if response.status_code != 200:
-            raise ReviewServerError(f"Argilla at {self.target.api_url}: GET {path} -> HTTP {response.status_code}: {response.text[:300]}")
-        return response.json()
+            raise ReviewServerError(
+                f"Argilla at {self.target.api_url}: GET {path} -> HTTP {response.status_code}: {one_line(response.text)}"
+            )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ReviewServerError(f"Argilla at {self.target.api_url}: GET {path} did not answer JSON: {one_line(response.text)}") from exc
 
     def workspace_id(self, name: str) -> str | None:
         for ws in self._get("/api/v1/me/workspaces")["items"]:
