@@ -28,7 +28,8 @@ import sys
 import time
 
 # The C module under `signal`: the same numbers without importing enum (a third of our start-up).
-from _signal import SIGKILL, SIGPIPE, SIGSTOP, SIGXFSZ
+from _signal import SIGCHLD, SIGKILL, SIGPIPE, SIGSTOP, SIGXFSZ, set_wakeup_fd
+from _signal import signal as set_handler
 
 PR_SET_CHILD_SUBREAPER = 36
 MIN_POLL_S, MAX_POLL_S = 0.005, 0.2
@@ -94,18 +95,28 @@ def _signal_all(pids: set[int], sig: int) -> None:
             continue
 
 
+def reap(main: int, status: dict[int, int]) -> bool:
+    """Reap every child that has ended (recording `main`'s wait status); False when none is left.
+
+    Orphans of the program become our children; reaped at once, as init would, their zombies
+    never pile up against the program's RLIMIT_NPROC.
+    """
+    while True:
+        try:
+            pid, wait_status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if pid == 0:
+            return True
+        if pid == main:
+            status[main] = wait_status
+
+
 def kill_descendants(me: int, main: int, status: dict[int, int]) -> bool:
     """Stop, kill and reap every descendant; True when none is left. Records `main`'s wait status."""
     for _ in range(KILL_ROUNDS):
-        while True:  # reap what has ended
-            try:
-                pid, wait_status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return True  # no children: a subreaper without children has no descendants
-            if pid == 0:
-                break
-            if pid == main:
-                status[main] = wait_status
+        if not reap(main, status):
+            return True  # no children: a subreaper without children has no descendants
         stopped: set[int] = set()
         while True:  # freeze the tree first, so nothing forks while we kill
             fresh = descendants(me) - stopped
@@ -118,30 +129,30 @@ def kill_descendants(me: int, main: int, status: dict[int, int]) -> bool:
     return False
 
 
-def wait_for(pid: int, wall_s: float, watch: str, disk_bytes: int) -> str:
-    """Block until `pid` ends ("exit"), overstays ("wall") or writes too much ("disk")."""
+def wait_for(pid: int, wall_s: float, watch: str, disk_bytes: int, wake: int, status: dict[int, int]) -> str:
+    """Reap children until `pid` ends ("exit"), overstays ("wall") or writes too much ("disk").
+
+    `wake` becomes readable on every SIGCHLD (the signal module's wakeup fd).
+    """
     started = time.monotonic()
     base = folder_bytes(watch)
-    try:
-        pidfd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        pidfd = None
     poller = select.poll()
-    if pidfd is not None:
-        poller.register(pidfd, select.POLLIN)
+    poller.register(wake, select.POLLIN)
     interval = MIN_POLL_S
     while True:
+        reap(pid, status)
+        if pid in status:
+            return "exit"
         left = started + wall_s - time.monotonic()
         if left <= 0:
             return "wall"
-        wait_s = min(interval, left)
-        if pidfd is not None:
-            if poller.poll(wait_s * 1000):
-                return "exit"
-        else:
-            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
-                return "exit"
-            time.sleep(wait_s)
+        if poller.poll(min(interval, left) * 1000):
+            while True:  # drain; the next reap() takes what ended
+                try:
+                    os.read(wake, 4096)
+                except BlockingIOError:
+                    break
+            continue
         t0 = time.monotonic()
         used = folder_bytes(watch)
         if base is None or used is None or used - base > disk_bytes:
@@ -163,6 +174,9 @@ def main(argv: list[str]) -> int:
         print(f"reaper: prctl(PR_SET_CHILD_SUBREAPER) failed: errno {ctypes.get_errno()}", file=sys.stderr)
         return 2
     me = os.getpid()
+    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    set_wakeup_fd(wake_write)
+    set_handler(SIGCHLD, lambda signum, frame: None)  # a handler, so SIGCHLD wakes poll()
     # Python ignores SIGPIPE and SIGXFSZ; the program must get the default actions (as subprocess does).
     try:
         pid = os.posix_spawnp(command[0], command, os.environ, setsigdef=(SIGPIPE, SIGXFSZ))
@@ -170,12 +184,11 @@ def main(argv: list[str]) -> int:
         print(f"could not start {command[0]}: {exc}", file=sys.stderr)
         os.write(report_fd, b"exit 127\n")
         return 0
-    reason = wait_for(pid, wall_s, watch, disk_bytes)
     status: dict[int, int] = {}
+    reason = wait_for(pid, wall_s, watch, disk_bytes, wake_read, status)
     if reason != "exit":
         _signal_all({pid}, SIGKILL)
-    _, status[pid] = os.waitpid(pid, 0)  # ours and not yet reaped: pidfd and WNOWAIT leave it
-    if not kill_descendants(me, pid, status):
+    if not kill_descendants(me, pid, status) or pid not in status:
         print("reaper: could not kill every descendant", file=sys.stderr)
         return 3  # no report: the caller fails closed
     code = os.waitstatus_to_exitcode(status[pid])

@@ -61,7 +61,9 @@ def test_a_fork_bomb_leaves_nothing_behind(sandbox: Sandbox):
     started = time.monotonic()
     uid, r = run(sandbox, ["sh", "-c", "b() { b | b & }; b; sleep 600"])
     assert time.monotonic() - started < LIMITS.wall_s + 5
-    assert r.timed_out
+    # Either it overstays (timeout) or the bomb has taken every process slot before the shell
+    # forks `sleep` ("Cannot fork", exit 2): a race in the shell, contained either way.
+    assert r.timed_out or (r.returncode == 2 and "Cannot fork" in r.stderr_tail), r
     if sandbox.drops_privileges:
         assert _pids_of_uid(uid) == []
 
