@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from rbkit.commands import build as build_cmd
 from rbkit.commands import eval as eval_cmd
@@ -23,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: typer's rich help loads markdown and pygments (0.3 s)
 )
 
 build_cmd.register(app)
@@ -33,7 +32,18 @@ ls_cmd.register(app)
 publish_cmd.register(app)
 review_cmd.register(app)
 
-err_console = Console(stderr=True)
+
+def _err(text: str) -> None:
+    """One line on stderr; rich loads only when there is something to say."""
+    from rich.console import Console
+
+    Console(stderr=True).print(text, highlight=False, soft_wrap=True)
+
+
+def _error(message: str) -> None:
+    from rich.markup import escape
+
+    _err(f"[bold red]error:[/] {escape(message)}")
 
 
 def _is_a(exc: BaseException, name: str) -> bool:
@@ -48,11 +58,11 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except RbkitError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        _error(str(exc))
         sys.exit(1)
     except (FileNotFoundError, KeyError) as exc:
         message = exc.args[0] if exc.args else str(exc)
-        err_console.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+        _error(str(message))
         sys.exit(1)
     except SystemExit:
         raise
@@ -64,6 +74,6 @@ def main() -> None:
             exc.show()  # type: ignore[attr-defined]
             sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         if isinstance(exc, click.exceptions.Abort) or _is_a(exc, "Abort"):
-            err_console.print("aborted")
+            _err("aborted")
             sys.exit(130)
         raise

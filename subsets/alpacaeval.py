@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 from rbkit.curation.dedup import DedupStep
 from rbkit.curation.errors import SourceRowError
 from rbkit.curation.pipeline import BuildContext, SelectStep, Step
@@ -24,6 +24,9 @@ from rbkit.curation.registry import LengthBias, register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve
 from rbkit.curation.text_filters import CHAT_ARTEFACT_FILTERS, length_window, no_refusal
+
+if TYPE_CHECKING:
+    import polars as pl  # loads when a builder runs, not when it registers
 
 BUILDER = "subsets.alpacaeval"
 BUILDER_VERSION = "1"
@@ -93,6 +96,8 @@ def read_outputs(src: SourceFile, model: str, path: Path, ctx: BuildContext) -> 
     A row without a string instruction/output, with a `generator` other than `model`, or
     repeating an earlier instruction (the join key) is a malformed source row.
     """
+    import polars as pl
+
     records: list[dict[str, object]] = []
     bad: list[DroppedRow] = []
     seen: dict[str, int] = {}

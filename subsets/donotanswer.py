@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from rbkit.curation.errors import SourceRowError
 from rbkit.curation.pipeline import BuildContext, SelectStep
 from rbkit.curation.registry import register_subset
@@ -132,6 +131,8 @@ def parse_question(rec: dict[str, Any], label: str, row: int) -> Question:
 
 def read_questions(path: Path, label: str) -> Iterator[Question | SourceRowError]:
     """Rows of the upstream parquet; the column set must be the upstream one."""
+    import pyarrow.parquet as pq  # loads when the builder runs, not when it registers
+
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for a corrupt file

@@ -26,9 +26,8 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 from rbkit.curation.dedup import DedupStep
 from rbkit.curation.errors import SourceMissingError, SourceRowError
 from rbkit.curation.pipeline import BuildContext, SelectStep, Step, StepResult, drop
@@ -37,6 +36,9 @@ from rbkit.curation.registry import register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve, sha256_file
 from rbkit.curation.text_filters import CHAT_ARTEFACT_FILTERS, no_refusal
+
+if TYPE_CHECKING:
+    import polars as pl  # loads when a builder runs, not when it registers
 
 BUILDER = "subsets.mtbench"
 BUILDER_VERSION = "1"
@@ -346,6 +348,8 @@ def load(sources: MTBenchSources, ctx: BuildContext) -> Loaded:
 def unique_grades(grades: list[Grade]) -> tuple[pl.DataFrame, int]:
     """One grade per (question, model): repeated identical grades collapse, conflicting ones are
     excluded (the label would depend on which line won). Returns the frame and the conflicts."""
+    import polars as pl
+
     frame = pl.DataFrame(
         [(g.question_id, g.model, g.score, g.row) for g in grades],
         schema={"question_id": pl.Int64, "model": pl.String, "score": pl.Float64, "row": pl.Int64},
@@ -361,6 +365,8 @@ def unique_grades(grades: list[Grade]) -> tuple[pl.DataFrame, int]:
 
 def candidate_pairs(grades: pl.DataFrame, band: Band) -> pl.DataFrame:
     """Every (chosen, rejected) pair of models on the same question whose grades fall in the band."""
+    import polars as pl
+
     chosen = grades.filter(pl.col("score").is_between(*band.chosen, closed="both"))
     rejected = grades.filter(pl.col("score").is_between(*band.rejected, closed="both"))
     pairs = chosen.join(rejected, on="question_id", how="inner", suffix="_rejected")

@@ -15,8 +15,8 @@ from typing import Any
 
 from rbkit.curation.pipeline import BuildContext, StepResult, drop
 from rbkit.curation.rows import DroppedRow, TrioRow, Verification, canonical_json
-from rbkit.curation.verify.math_equiv import Outcome
 from rbkit.curation.verify.math_extract import Extracted, extract_answer
+from rbkit.curation.verify.math_outcome import Outcome
 from rbkit.curation.verify.math_worker import DEFAULT_TIMEOUT_S, EquivalenceWorker
 
 VERIFIER = "math:answer"

@@ -18,11 +18,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import sympy
 from rbkit.curation.verify.math_latex import LatexParseError, to_sympy
 from rbkit.curation.verify.math_normalize import Cleaned, clean
+from rbkit.curation.verify.math_outcome import MAX_ANSWER_CHARS as MAX_ANSWER_CHARS
+from rbkit.curation.verify.math_outcome import Outcome, quick_outcome
+from rbkit.curation.verify.math_outcome import Verdict as Verdict
 from rbkit.curation.verify.math_structure import (
     BaseNumber,
     Choice,
@@ -38,8 +40,6 @@ from rbkit.curation.verify.math_structure import (
     parse_shape,
 )
 
-Verdict = Literal["equal", "unequal", "timeout", "error"]
-MAX_ANSWER_CHARS = 400  # longer "answers" are prose or runaway output: compared as text only
 _DIGITS = 40
 # Constants: only rounding noise of a 40-digit evaluation. Variables: sample points carry noise.
 _EXACT_TOL = sympy.Float("1e-30", _DIGITS)
@@ -54,50 +54,12 @@ _SAMPLES: tuple[tuple[str, ...], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """The comparison result with the evidence recorded on rows and in dropped.jsonl."""
-
-    verdict: Verdict
-    method: str  # how the verdict was reached: text, shape, exact, numeric, samples, ...
-    candidate: str  # canonical spellings that were compared
-    reference: str
-    note: str = ""
-
-    def to_record(self) -> dict[str, str]:
-        rec = {
-            "verdict": self.verdict,
-            "method": self.method,
-            "candidate": self.candidate,
-            "reference": self.reference,
-        }
-        if self.note:
-            rec["note"] = self.note
-        return rec
-
-
 @dataclass
 class _Trace:
     """How leaves were decided, reported in Outcome.method and Outcome.note."""
 
     methods: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
-
-
-def quick_outcome(candidate: str, reference: str) -> Outcome | None:
-    """The verdict when spelling alone decides (no sympy): same canonical text, or too long."""
-    a, b = clean(candidate), clean(reference)
-    if a.text == b.text:  # flags cannot separate them: "50\\%" and "50" read the same way too
-        return Outcome("equal", "text", a.text, b.text)
-    if len(a.text) > MAX_ANSWER_CHARS or len(b.text) > MAX_ANSWER_CHARS:
-        return Outcome(
-            "unequal",
-            "text",
-            a.text[:MAX_ANSWER_CHARS],
-            b.text[:MAX_ANSWER_CHARS],
-            "answer too long to parse",
-        )
-    return None
 
 
 def equivalent(candidate: str, reference: str) -> Outcome:

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from rbkit.core.tail import tail
-from rbkit.curation.verify.math_equiv import Outcome, quick_outcome
 from rbkit.curation.verify.math_normalize import clean
+from rbkit.curation.verify.math_outcome import Outcome, quick_outcome
 
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_MEMORY_MB = 2048

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
+
+if TYPE_CHECKING:
+    pass
 
 
 def register(app: typer.Typer) -> None:
@@ -51,6 +54,8 @@ def eval_command(
     json_out: bool = typer.Option(False, "--json", help="Print results.json to stdout."),
 ) -> None:
     """Score a reward model on trio rows; write results.json and scores.parquet (resumable)."""
+    from rich.console import Console
+
     from rbkit.eval.report import print_results
     from rbkit.eval.runner import EvalConfig, run
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:
+    pass
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +26,9 @@ def publish(
     token: str | None = typer.Option(None, "--token", help="Hugging Face token (default: HF_TOKEN or the stored login).", envvar="HF_TOKEN"),
 ) -> None:
     """One config per subset plus a `filtered` core-set config, a complete dataset card, then an upload of what changed."""
+    from rich.console import Console
+    from rich.table import Table
+
     from rbkit.curation.publish import publish as run_publish
 
     console = Console(stderr=True)

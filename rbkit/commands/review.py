@@ -5,15 +5,18 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 review_app = typer.Typer(
     name="review",
     help="Human review in Argilla: push pairs, pull decisions, run a local server.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 API_URL = typer.Option(None, "--api-url", envvar="ARGILLA_API_URL", help="Argilla to use (default: the local `rbkit review serve`).")
@@ -28,11 +31,15 @@ def register(app: typer.Typer) -> None:
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True)
 
 
 def _out() -> Console:
     """stdout; piped output gets 100 columns so tables are not cut to 80."""
+    from rich.console import Console
+
     console = Console()
     return console if console.is_terminal else Console(width=max(console.width, 100))
 
@@ -59,6 +66,8 @@ def push(
     home: Path | None = HOME,
 ) -> None:
     """Create or update one Argilla dataset per subset and send it the selected pairs."""
+    from rich.table import Table
+
     from rbkit.curation.review.audit import audit as run_audit
     from rbkit.curation.review.audit import suspicious
     from rbkit.curation.review.push import push as run_push
@@ -108,6 +117,8 @@ def pull(
     home: Path | None = HOME,
 ) -> None:
     """Bring submitted answers back: provenance, swaps and drops, decisions file, agreement."""
+    from rich.table import Table
+
     from rbkit.curation.review.pull import pull as run_pull
 
     console = _console()
@@ -191,6 +202,8 @@ def serve(
 @review_app.command("stop")
 def stop(home: Path | None = HOME) -> None:
     """Stop the local Argilla started by `rbkit review serve` (its data stays)."""
+    from rich.console import Console
+
     from rbkit.curation.review.local_server import LocalArgilla
 
     stopped = LocalArgilla(home).stop()

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-sources_app = typer.Typer(help="Pinned upstream source files: list, fetch into the cache, check a mirror.", no_args_is_help=True)
+if TYPE_CHECKING:
+    pass
+
+sources_app = typer.Typer(help="Pinned upstream source files: list, fetch into the cache, check a mirror.", no_args_is_help=True,
+                          rich_markup_mode=None)
 
 
 def register(app: typer.Typer) -> None:
@@ -45,6 +48,9 @@ def list_sources(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Every pinned upstream file: host, repo@revision, path, sha256, license, and whether it is available."""
+    from rich.console import Console
+    from rich.table import Table
+
     from rbkit.curation.build import source_record
     from rbkit.curation.sources import is_available
 
@@ -67,6 +73,8 @@ def fetch_sources(
     force: bool = typer.Option(False, help="Download again even when a verified copy is cached."),
 ) -> None:
     """Download pinned files into the cache (huggingface_hub for the Hub, HTTP for GitHub) and verify sha256."""
+    from rich.console import Console
+
     from rbkit.curation.errors import RbkitError
     from rbkit.curation.sources import cache_dir, fetch
 

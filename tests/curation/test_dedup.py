@@ -8,12 +8,10 @@ from rbkit.curation.dedup import (
     cross_subset_report,
     exact_key,
     find_duplicates,
-    jaccard,
-    minhash,
     normalize,
-    shingles,
     word_difference,
 )
+from rbkit.curation.minhash import jaccard, minhash, shingles
 from rbkit.curation.pipeline import BuildContext, BuildOptions
 from rbkit.curation.rows import Provenance, TrioRow, stable_id
 
