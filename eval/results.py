@@ -77,13 +77,24 @@ def scores_table(rows: Sequence[RowScore]) -> pa.Table:
     )
 
 
+def prepare(out: Path) -> None:
+    """Create the result folder up front, so an unwritable --out stops the run before any scoring."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"--out {out}: cannot create the folder ({exc.strerror or exc})") from exc
+
+
 def write(out: Path, results: dict[str, Any], rows: Sequence[RowScore]) -> None:
     validate(results)
-    out.mkdir(parents=True, exist_ok=True)
+    prepare(out)
     table = scores_table(rows)
-    atomic_write(out / SCORES, lambda p: pq.write_table(table, p, compression="zstd"))
     text = json.dumps(results, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-    atomic_write(out / RESULTS, text)
+    for name, content in ((SCORES, lambda p: pq.write_table(table, p, compression="zstd")), (RESULTS, text)):
+        try:
+            atomic_write(out / name, content)
+        except OSError as exc:  # disk full, permissions: the old file stays, the message names the new one
+            raise ResultsError(f"{out / name}: cannot write it ({exc.strerror or exc})") from exc
 
 
 def read(folder: Path) -> tuple[dict[str, Any], pa.Table]:

@@ -243,6 +243,8 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
     if cfg.max_length is not None and cfg.max_length < 1:
         raise DatasetError(f"--max-length {cfg.max_length}: must be at least 1 token")
     pick_device(cfg.device)  # a bad --device stops the run before any work
+    if cfg.out is not None:
+        results_io.prepare(cfg.out)
     dataset = load_dataset_spec(cfg.dataset, cfg.subsets, cfg.dataset_revision)
     if cfg.sample is not None:
         dataset = dataset.sample(cfg.sample, cfg.seed)

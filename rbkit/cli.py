@@ -61,7 +61,7 @@ def main() -> None:
         _error(str(exc))
         sys.exit(1)
     except (FileNotFoundError, KeyError) as exc:
-        message = exc.args[0] if exc.args else str(exc)
+        message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)  # OSError: args[0] is errno
         _error(str(message))
         sys.exit(1)
     except SystemExit:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from eval_testkit import tiny_classifier
@@ -104,3 +106,13 @@ def test_bad_option_values_stop_before_any_work(tiny_rm, long_rows, capsys, monk
         "error: --max-length 0: must be at least 1 token")
     assert "--ties must be 'wrong' or 'half'" in cli_error(capsys, monkeypatch, *base, "--ties", "x")
     assert "--bootstrap" in cli_error(capsys, monkeypatch, *base, "--bootstrap", "many")
+
+
+def test_an_unwritable_out_folder_stops_before_scoring(tiny_rm, long_rows, tmp_path, capsys, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    err = cli_error(capsys, monkeypatch, "eval", "--model", str(tiny_rm), "--dataset", str(long_rows), "--quiet",
+                    "--out", str(blocker / "res"))
+    assert err == f"error: --out {blocker / 'res'}: cannot create the folder (Not a directory)"
+    cache = Path(os.environ["RBKIT_CACHE"]) / "eval"
+    assert not list(cache.glob("*.jsonl")), "the run stopped before it opened the resume cache, let alone scored"
