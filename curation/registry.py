@@ -172,7 +172,9 @@ def load_plugin(path: str | Path) -> list[str]:
     """Import a local Python file that registers subsets; returns the names it registered.
 
     The file is imported as module `rbkit_plugin_<stem>`; loading the same file twice is a no-op.
+    Installed subsets load first, so the file's subsets come after them (`rbkit ls` order).
     """
+    load_entry_points()
     path = Path(path).expanduser().resolve()
     if not path.is_file():
         raise PluginError(f"subset plugin {path} does not exist (give the path of a .py file)")
