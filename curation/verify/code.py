@@ -134,7 +134,7 @@ class Verdict:
         for name in ("stdout_tail", "stderr_tail"):
             text = getattr(self, name)
             if text:
-                out[name] = tail(text, DETAIL_TAIL)
+                out[name] = tail(unvary(text), DETAIL_TAIL)
         return out
 
 
@@ -150,6 +150,25 @@ def scrub(text: str, run_dir: RunDir) -> str:
     """Make output deterministic: no temporary paths, no test timings."""
     text = text.replace(str(run_dir.root), "<run>")
     return _TIMING.sub(lambda m: "(…s)" if m.group(1) else f"{m.group(2)}…s", text)
+
+
+# Run-to-run noise that `scrub` cannot know from the run folder alone: Rust prints the OS thread
+# id of a panicking test, Go numbers its goroutines, and a tail cut inside a temporary path
+# keeps only that path's random suffix. Applied when a verdict is published (not when cached),
+# so entries cached before this rule publish the same text as fresh ones.
+_VARYING = (
+    (re.compile(r"(thread '[^'\n]*') \(\d+\)"), r"\1 (…)"),
+    (re.compile(r"\bgoroutine \d+\b"), "goroutine …"),
+    (re.compile(r"[^\s:'\"]*rbkit-run-[A-Za-z0-9_]+[^\s:'\"]*"), "<run>"),
+    (re.compile(r"\A[^\s/]{0,24}(?=/work/)"), "<run>"),  # a tail that starts mid-way in the root
+)
+
+
+def unvary(text: str) -> str:
+    """The published form of an output tail: the same on every machine and every run."""
+    for pattern, repl in _VARYING:
+        text = pattern.sub(repl, text)
+    return text
 
 
 # --- the verifier ----------------------------------------------------------------------------------
