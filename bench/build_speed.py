@@ -20,6 +20,7 @@ from pathlib import Path
 from rbkit.curation.build import run_build
 from rbkit.curation.pipeline import BuildOptions
 from rbkit.curation.registry import select
+from rbkit.curation.verify.verdict_cache import default_cache_dir
 from rich.console import Console
 from rich.table import Table
 
@@ -41,7 +42,7 @@ def main() -> int:
         os.environ["RBKIT_SOURCES"] = str(Path(__file__).resolve().parents[2] / "shared" / "sources")
     console = Console()
     with tempfile.TemporaryDirectory(prefix="rbkit-bench-build-") as tmp:
-        cache = args.cache_dir or (Path(tmp) / "verify" if args.cold else Path.home() / ".cache" / "rbkit" / "verify")
+        cache = args.cache_dir or (Path(tmp) / "verify" if args.cold else default_cache_dir())
         first_s, _ = one_build(Path(tmp) / "out1", cache)
         warm_s, timings = one_build(Path(tmp) / "out2", cache)
     stages: dict[str, float] = defaultdict(float)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+from rbkit.core.files import atomic_write  # noqa: E402
 from run import run_side  # noqa: E402
 from speed_env import ensure_original_venv  # noqa: E402
 from speed_models import ensure_models  # noqa: E402
@@ -117,9 +117,7 @@ def main() -> int:
         compat = sides[f"--compat {MODE}"]
         failed |= compat["same_decision"] != compat["pairs"]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=1))
-    os.replace(tmp, RESULTS)
+    atomic_write(RESULTS, json.dumps(report, indent=1))
     print(f"\ncompat: figures written to {RESULTS.relative_to(REPO)}")
     return 1 if failed else 0
 

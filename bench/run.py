@@ -35,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+from rbkit.core.files import atomic_write  # noqa: E402
 from speed_env import ensure_original_venv  # noqa: E402
 from speed_explain import explain  # noqa: E402
 from speed_matmul import LlamaCost, measure  # noqa: E402
@@ -143,9 +144,7 @@ def main() -> int:
     slim = {**results, "kinds": {k: {**b, "original": {**b["original"], "record": _slim(b["original"]["record"])},
                                      "rbkit": {**b["rbkit"], "record": _slim(b["rbkit"]["record"])}}
                                  for k, b in results["kinds"].items()}}
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(slim, indent=1))
-    os.replace(tmp, target)
+    atomic_write(target, json.dumps(slim, indent=1))
     print(f"bench: figures written to {target.relative_to(REPO)}")
     return 0 if results["targets_met"] else 1
 

@@ -191,7 +191,7 @@ def main() -> None:
         "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "threads": torch.get_num_threads(),
     }
-    tmp = args.out.with_suffix(".tmp")
+    tmp = args.out.with_suffix(".tmp")  # this venv has no rbkit, hence not rbkit.core.files.atomic_write
     tmp.write_text(json.dumps(record))
     os.replace(tmp, args.out)
 

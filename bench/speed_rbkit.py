@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import time
 from pathlib import Path
 
+from rbkit.core.files import atomic_write
 from speed_forwardlog import ForwardLog
 
 
@@ -81,9 +81,7 @@ def main() -> None:
     }
     if args.tokens:  # the inputs this run built, for a token-for-token comparison with the original
         record["sequences"], record["starts"] = _tokens(cfg, args.kind, ordered_pairs(args.sample, ids))
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record))
-    os.replace(tmp, args.out)
+    atomic_write(args.out, json.dumps(record))
 
 
 def ordered_pairs(sample: Path, ids: list[int]) -> list:

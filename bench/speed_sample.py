@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from rbkit.core.files import atomic_write
 from speed_paths import REPO
 
 SAMPLE_SEED = 10
@@ -86,9 +87,7 @@ def ensure_sample(cache: Path, pairs: int, seed: int = SAMPLE_SEED, redraw: bool
         keep.update(r["id"] for r in ranked[: quota[subset]])
     picked = [r for r in rows if r["id"] in keep]  # build order = the original's dataset order
     out = pa.Table.from_pylist(picked, schema=table.schema)
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(out, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: pq.write_table(out, tmp))
     manifest = {
         "pairs": len(picked),
         "seed": seed,

@@ -52,7 +52,8 @@ def prompt_text(row: TrioRow) -> str:
     return "\n".join(text for _, text in side_texts(row, ("prompt",)))
 
 
-def _tail(text: str, n: int = 80) -> str:
+def _ending(text: str, n: int = 80) -> str:
+    """The last `n` characters, kept as evidence exactly (no "..." mark, unlike `rbkit.core.tail`)."""
     return text[-n:]
 
 
@@ -102,12 +103,12 @@ def truncation(text: str) -> Finding | None:
         return None
     fences = len(_CODE_FENCE.findall(body))
     if fences % 2 == 1:
-        return Finding("truncated: unclosed code block (odd number of ``` fences)", {"code_fences": fences, "tail": _tail(body)})
+        return Finding("truncated: unclosed code block (odd number of ``` fences)", {"code_fences": fences, "tail": _ending(body)})
     last_char = body[-1]
     last_line = body.splitlines()[-1]
     line_words = _WORD.findall(last_line)
     if last_char in OPEN_PUNCT or (last_char in PROSE_PUNCT and len(line_words) >= PROSE_LINE_WORDS):
-        return Finding("truncated: ends on a dangling punctuation mark", {"last_char": last_char, "tail": _tail(body)})
+        return Finding("truncated: ends on a dangling punctuation mark", {"last_char": last_char, "tail": _ending(body)})
     if last_char in TERMINAL:
         return None
     if (
@@ -116,7 +117,7 @@ def truncation(text: str) -> Finding | None:
         and line_words[-1] in DANGLING_WORDS
         and len(line_words) >= DANGLING_WORD_LINE_WORDS
     ):
-        return Finding("truncated: ends on a function word", {"last_word": line_words[-1], "tail": _tail(body)})
+        return Finding("truncated: ends on a function word", {"last_word": line_words[-1], "tail": _ending(body)})
     return None
 
 
