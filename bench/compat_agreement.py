@@ -12,12 +12,18 @@ really fed its model, and the largest score difference. Compat mode is meant to 
 every decision; the default mode keeps its documented differences (see bench/speed_explain).
 Exits 1 when compat mode misses a decision. `--reuse-original` reuses the original's record
 from an earlier run on the same sample (the slowest part on a small CPU).
+
+`--inputs-only` runs no model: it has the original tokenise the sample its own way
+(bench/compat_inputs_original.py, seconds) and counts, per kind and rbkit mode, the pairs
+whose token ids (and DPO response starts) are identical to the original's. Identical inputs
+give the original's scores up to fp32 rounding; the full run shows the decisions.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -76,11 +82,62 @@ def render(kind: str, sides: dict[str, dict[str, Any]]) -> None:
                   f"rbkit {d['rbkit_margin']:+.3e}")
 
 
+def inputs_only(original_python: Path, model: Path, sample: Path, ids: list[int], cache: Path) -> int:
+    """Token-for-token comparison of the inputs, per kind and rbkit mode (no model is run)."""
+    import subprocess
+
+    from rbkit.eval.compat import CompatRenderer
+    from rbkit.eval.data import load_file
+    from rbkit.eval.render import Renderer
+    from transformers import AutoTokenizer
+
+    out = cache / "runs" / "original-inputs.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "HF_DATASETS_CACHE": str(cache / "runs" / "original-inputs-hf")}
+    subprocess.run([str(original_python), str(HERE / "compat_inputs_original.py"), "--model", str(model),
+                    "--sample", str(sample), "--out", str(out)], check=True, env=env)
+    orig = json.loads(out.read_text())
+    if orig["ids"] != ids:
+        raise RuntimeError("compat: the original's rows are not in sample order")
+    by_id = {p.id: p for p in load_file(sample).pairs}
+    pairs = [by_id[str(i)] for i in ids]
+    tok = AutoTokenizer.from_pretrained(model)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    renderers = {
+        "default (clean inputs)": {"dpo": Renderer(tok), "classifier": Renderer(tok)},
+        f"--compat {MODE}": {"dpo": CompatRenderer(tok, MODE, kind="dpo"),
+                             "classifier": CompatRenderer(tok, MODE, kind="classifier", pool_pad_id=pad)},
+    }
+    report: dict[str, Any] = {"sample": str(sample), "pairs": len(ids), "inputs_only": {}}
+    print(f"\ninputs identical to rewardbench 0.1.4's, token for token, on {len(ids)} pairs")
+    print(f"  {'rbkit mode':<28} {'dpo (ids + starts)':>19} {'classifier (ids)':>17}")
+    failed = False
+    for label, by_kind in renderers.items():
+        counts = {}
+        for kind, r in by_kind.items():
+            enc = r.encode(pairs, boundaries=kind == "dpo")
+            key = "dpo_sequences" if kind == "dpo" else "classifier_sequences"
+            same = 0
+            for i, e in enumerate(enc):
+                starts_ok = kind != "dpo" or list(e.starts) == list(orig["dpo_starts"][i])
+                same += int([list(s) for s in e.sequences] == [list(s) for s in orig[key][i]] and starts_ok)
+            counts[kind] = same
+        print(f"  {label:<28} {counts['dpo']:>9}/{len(ids):<9} {counts['classifier']:>7}/{len(ids):<9}")
+        report["inputs_only"][label] = counts
+        failed |= label.startswith("--compat") and min(counts.values()) != len(ids)
+    target = RESULTS.with_name("compat_inputs.json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(target, json.dumps(report, indent=1))
+    return 1 if failed else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=300)
     parser.add_argument("--kinds", nargs="+", default=["dpo"], choices=["classifier", "dpo"])
     parser.add_argument("--reduction", default="avg", choices=["avg", "sum", "norm"])
+    parser.add_argument("--inputs-only", action="store_true", help="compare token inputs only (no model runs)")
     parser.add_argument("--reuse-original", action="store_true",
                         help="reuse the original's record of an earlier run on the same sample")
     args = parser.parse_args()
@@ -92,6 +149,8 @@ def main() -> int:
     import pyarrow.parquet as pq
 
     ids = pq.read_table(sample, columns=["id"]).column("id").to_pylist()
+    if args.inputs_only:
+        return inputs_only(original_python, lm_dir, sample, ids, cache)
     report: dict[str, Any] = {"sample": str(sample), "pairs": len(ids), "reduction": args.reduction, "kinds": {}}
     failed = False
     for kind in args.kinds:
