@@ -1,6 +1,6 @@
 """Execution-verified code pairs: the chosen program passes its tests, the rejected one does not.
 
-A `Candidate` is one program (as published: signature, docstring and body) plus the upstream
+A `Candidate` is one complete program (signature, docstring and body) plus the upstream
 tests for it. `CodeVerifier` compiles and runs candidates in the sandbox (`sandbox.py`), in
 parallel, with verdicts cached by content (`verdict_cache.py`):
 
