@@ -19,6 +19,7 @@ COLUMNS: tuple[str, ...] = ("subset", "section", "source", "expected", "built", 
 def ls(
     build_dir: Path | None = typer.Argument(None, help="A build folder: adds the rows actually built."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    long: bool = typer.Option(False, "--long", "-l", help="Add each subset's description (what its rows hold)."),
     plugin: list[Path] = typer.Option(None, "--plugin", help="A Python file that registers more subsets (as for `rbkit build --plugin`); repeatable."),
 ) -> None:
     """List registered subsets: section, source, expected and built rows, license, verification."""
@@ -43,6 +44,7 @@ def ls(
             "license": s.license,
             "verification": s.verification,
             "substitute": bool(s.substitute),
+            "description": s.description,
         }
         for s in specs.values()
     ]
@@ -53,6 +55,7 @@ def ls(
     from rich.table import Table
 
     columns = [c for c in COLUMNS if c != "built" or build_dir is not None]  # "built" needs a build
+    columns += ["description"] if long else []
     cells = [
         {
             "subset": r["subset"] + (" *" if r["substitute"] else ""),
@@ -62,6 +65,7 @@ def ls(
             "built": "" if r["built"] is None else str(r["built"]),
             "license": r["license"],
             "verification": r["verification"],
+            "description": r["description"],
         }
         for r in rows
     ]

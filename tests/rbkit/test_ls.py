@@ -31,3 +31,13 @@ def test_wide_terminals_keep_one_line_per_subset():
     names = [r["subset"] for r in json.loads(ls("--json", columns=200).stdout)]
     body = [line for line in ls(columns=200).stdout.splitlines() if line.strip()]
     assert len(body) == len(names) + 2 + 1  # title, header, footnote on the stand-in sources
+
+
+def test_long_and_json_carry_each_subset_description():
+    """What a subset's rows hold is part of the listing (e.g. hep-*: the solution code alone)."""
+    rows = {r["subset"]: r for r in json.loads(ls("--json", columns=80).stdout)}
+    assert "solution code only, as in RewardBench" in rows["hep-python"]["description"]
+    lines = ls("--long", columns=200).stdout.splitlines()
+    header = next(line for line in lines if line.startswith("subset"))
+    assert header.split()[-1] == "description"
+    assert "solution code only" in " ".join(lines)
