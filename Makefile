@@ -15,7 +15,7 @@ RESULTS ?= results/default
 # the full sizes): about 75 pairs, so that `make demo` ends in under 5 minutes on 2 CPU cores
 # once the verification cache is warm (5 per subset measured 434 CPU-seconds of scoring).
 # SAMPLE=0 scores every pair (about an hour).
-SAMPLE ?= 4
+SAMPLE ?= 8
 
 # `make test` is strict: a test whose toolchain, Argilla server, Chromium or source mirror is
 # missing fails, naming it, instead of skipping (tests/conftest.py). RBKIT_STRICT=0 relaxes it

@@ -253,7 +253,7 @@ def ruler_table(per_subset: Mapping[str, Mapping[str, Any]], gates: Mapping[str,
     from rich.table import Table
 
     table = Table(title="trivial-baseline rulers (accuracy, 95% Wilson CI; ties count half)")
-    table.add_column("subset")
+    table.add_column("subset", no_wrap=True, min_width=max(map(len, per_subset), default=6))  # names never cut
     table.add_column("n", justify="right")
     for name in RULERS:
         table.add_column(RULER_TITLES[name], justify="right")

@@ -58,13 +58,15 @@ def results_tables(res: dict[str, Any]) -> Group:
     comp = res["comparability"]
     ov = Table(title=f"overall: {comp['label']}", caption=f"compared with {comp['reference']}")
     ov.add_column("convention", no_wrap=True)
-    for col in ("value", "95% CI", "complete"):
+    for col in ("value", "95% CI", "complete", "label"):
         ov.add_column(col, no_wrap=True)
-    ov.add_column("label", ratio=1)
-    ov.add_column("definition", ratio=1)
+    definitions = []
     for name, o in ordered(res["overall"], OVERALL_ORDER):
-        ov.add_row(name, pct(o["value"]), ci(o["ci95"]), "yes" if o["complete"] else "no", o["label"], o["definition"])
+        ov.add_row(name, pct(o["value"]), ci(o["ci95"]), "yes" if o["complete"] else "no", short_label(o["label"]))
+        own = f" ({o['label']})" if o["label"] != comp["label"] else ""  # e.g. "... no Prior Sets"
+        definitions.append(f"[dim]{name}: {o['definition']}{own}[/]")
     parts.append(ov)
+    parts.extend(definitions)  # below the table: a definition column would squeeze to nothing at 80 columns
     parts.append(comparability_line(comp))
     run = res["run"]
     rate = run.get("pairs_per_second")
@@ -75,6 +77,11 @@ def results_tables(res: dict[str, Any]) -> Group:
         + "[/]"
     )
     return Group(*parts)
+
+
+def short_label(label: str) -> str:
+    """The label's first words for a table cell; the title and the line below carry the rest."""
+    return label.split(" (", 1)[0]
 
 
 def comparability_line(comp: dict[str, Any]) -> str:

@@ -122,17 +122,26 @@ def print_summary(result: BuildResult, console: Console) -> None:
 
     manifest = result.manifest
     table = Table(title=f"build {result.out}")
-    for col in ("subset", "section", "expected", "built", "dropped", "main drop reasons"):
-        table.add_column(col, justify="right" if col in ("expected", "built", "dropped") else "left")
+    names = [*manifest["subsets"], *manifest["missing"]]
+    # Subset names never truncate; each drop reason keeps one line (cut with an ellipsis), and
+    # dropped.jsonl has them whole.
+    table.add_column("subset", no_wrap=True, min_width=max(map(len, names), default=6))
+    for col in ("section", "expected", "built", "dropped"):
+        table.add_column(col, justify="right" if col != "section" else "left", no_wrap=True)
+    wide = console.width >= 120  # on a narrow terminal the reasons stay in build.json / dropped.jsonl
+    if wide:
+        table.add_column("main drop reasons", no_wrap=True, overflow="ellipsis",
+                         max_width=console.width - 24 - max(map(len, names), default=6) - 40)
     for name, info in manifest["subsets"].items():
         reasons = sorted(info["dropped_by_reason"].items(), key=lambda kv: -kv[1])[:3]
-        reason_text = "; ".join(f"{n}× {r[:60]}" for r, n in reasons)
+        reason_text = "\n".join(f"{n}× {r}" for r, n in reasons)
         built = str(info["built"])
         if info["expected"] is not None and info["built"] != info["expected"]:
             built = f"[yellow]{built}[/]"
-        table.add_row(name, info["section"], str(info["expected"] or "-"), built, str(info["dropped"]), reason_text)
+        table.add_row(name, info["section"], str(info["expected"] or "-"), built, str(info["dropped"]),
+                      *([reason_text] if wide else []))
     for name in manifest["missing"]:
-        table.add_row(name, "", "", "[red]missing source[/]", "", "")
+        table.add_row(name, "", "", "[red]missing[/]", "", *([""] if wide else []))
     console.print(table)
     for name, files in manifest["missing"].items():
         for source, info in files.items():  # every missing file, not just the first
