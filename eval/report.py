@@ -63,7 +63,7 @@ def results_tables(res: dict[str, Any]) -> Group:
     definitions = []
     for name, o in ordered(res["overall"], OVERALL_ORDER):
         ov.add_row(name, pct(o["value"]), ci(o["ci95"]), "yes" if o["complete"] else "no", short_label(o["label"]))
-        own = f" ({o['label']})" if o["label"] != comp["label"] else ""  # e.g. "... no Prior Sets"
+        own = extra_label(o["label"], comp["label"])
         definitions.append(f"[dim]{name}: {o['definition']}{own}[/]")
     parts.append(ov)
     parts.extend(definitions)  # below the table: a definition column would squeeze to nothing at 80 columns
@@ -77,6 +77,15 @@ def results_tables(res: dict[str, Any]) -> Group:
         + "[/]"
     )
     return Group(*parts)
+
+
+def extra_label(own: str, common: str) -> str:
+    """What a convention's label adds to the common one (e.g. "Prior Sets incomplete"), or ""."""
+    if own == common:
+        return ""
+    if common.endswith(")") and own.startswith(common[:-1]) and own.endswith(")"):
+        return f" ({own[len(common) - 1:-1].lstrip(', ')})"
+    return f" ({own})"
 
 
 def short_label(label: str) -> str:
