@@ -1,5 +1,9 @@
 """Run subset builders through their pipelines and write a Hub-ready build folder.
 
+One module, past 400 lines, on purpose: running the pipelines, the folder's layout and the
+manifest that describes it change together (review pull re-derives the manifest with these same
+functions), and splitting them would put one contract in three places.
+
 Folder layout (everything but `timings.json` is byte-identical across builds of the same
 sources with the same options):
 

@@ -1,5 +1,8 @@
 """`rbkit review serve`: a local Argilla for one curator, started and stopped cleanly.
 
+One module, past 400 lines, on purpose: the three processes are started, watched and stopped as
+one unit, and their shared state file is the only contract between `serve`, `status` and `stop`.
+
 Three processes, each in its own process group so that `stop` can end them and their
 children and nothing else:
 - redis-server (Debian's), on a private Unix socket in the server's home: argilla's job queue

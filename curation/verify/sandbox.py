@@ -1,5 +1,9 @@
 """Run one untrusted program with hard limits, so a bad candidate cannot hurt the build.
 
+One module, past 400 lines, on purpose: every limit below is one part of a single guarantee,
+and reading them side by side is how that guarantee is reviewed (the reaper is its own file only
+because it runs as a separate process).
+
 Every run gets:
 - a fresh directory (`RunDir`: `work/` for the program, `out/` for its captured output);
 - a scrubbed environment (only what the caller passes, plus a fixed PATH/HOME/TMPDIR/LANG);
