@@ -9,6 +9,8 @@ import time
 import pytest
 from rbkit.curation.verify.sandbox import Limits, Sandbox, _pids_of_uid
 
+from tests.resources import require
+
 PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 LIMITS = Limits(wall_s=5.0, cpu_s=2, file_bytes=1 << 20, nproc=64)
 
@@ -28,8 +30,7 @@ def run(sandbox: Sandbox, argv: list[str], **kw):
 
 
 def test_each_run_gets_its_own_throwaway_user(sandbox: Sandbox):
-    if not sandbox.drops_privileges:
-        pytest.skip("not root: candidates run as the invoking user")
+    require("root", sandbox.drops_privileges, "not root: candidates run as the invoking user")
     uid_a, a = run(sandbox, ["id", "-u"])
     uid_b, b = run(sandbox, ["id", "-u"])
     assert a.stdout_tail.strip() == str(uid_a) and b.stdout_tail.strip() == str(uid_b)
@@ -69,8 +70,7 @@ def test_a_fork_bomb_leaves_nothing_behind(sandbox: Sandbox):
 
 
 def test_the_candidate_cannot_write_outside_its_folder(sandbox: Sandbox, tmp_path):
-    if not sandbox.drops_privileges:
-        pytest.skip("not root: candidates run as the invoking user")
+    require("root", sandbox.drops_privileges, "not root: candidates run as the invoking user")
     os.chmod(tmp_path, 0o755)
     target = tmp_path / "owned"
     _, r = run(sandbox, ["sh", "-c", f"echo y > here && echo x > {target}"])

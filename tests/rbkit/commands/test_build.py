@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.resources import require
+
 FIXTURE_CLI = Path(__file__).resolve().parents[1] / "fixture_cli.py"
 _spec = importlib.util.spec_from_file_location("fixture_cli", FIXTURE_CLI)
 assert _spec is not None and _spec.loader is not None
@@ -152,11 +154,7 @@ def small_disk(tmp_path: Path):
     disk = tmp_path / "disk"
     disk.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE}", "tmpfs", str(disk)], capture_output=True, text=True)
-    if mounted.returncode != 0:
-        reason = f"cannot mount a tmpfs at {disk} (needs root): {mounted.stderr.strip()}"
-        if os.environ.get("CI") or os.environ.get("RBKIT_STRICT") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require("a 1 MiB tmpfs", mounted.returncode == 0, f"mount at {disk} needs root: {mounted.stderr.strip()}")
     try:
         yield disk
     finally:
