@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from rbkit.core.digest import sha256_file
 from rbkit.core.files import atomic_write
 from rbkit.core.paths import cache_root
 from rbkit.curation.errors import SourceHashError, SourceMissingError
@@ -66,14 +67,6 @@ class SourceFile:
         if self.kind == "hub-space":
             return f"https://huggingface.co/spaces/{self.repo}/resolve/{self.revision}/{self.path}"
         return f"https://huggingface.co/datasets/{self.repo}/resolve/{self.revision}/{self.path}"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def mirror_root() -> Path | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+from rbkit.core.digest import sha256_file
 from rbkit.core.jsonio import canonical_json
 from rbkit.eval.errors import DatasetError
 from rbkit.eval.scoring import parse_ties_id
@@ -263,15 +264,7 @@ def load_file(path: Path, subsets: Sequence[str] = ()) -> Dataset:
         raise DatasetError(f"{path}: no rows")
     pairs = select_subsets(pairs_from_records(records, str(path)), subsets, str(path))
     check_unique(pairs, str(path))
-    return Dataset(pairs, {"type": suffix.lstrip("."), "path": str(path), "sha256": file_sha256(path)})
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return Dataset(pairs, {"type": suffix.lstrip("."), "path": str(path), "sha256": sha256_file(path)})
 
 
 # --- build folders ---------------------------------------------------------------------------
@@ -302,7 +295,7 @@ def load_build_folder(path: Path, subsets: Sequence[str] = ()) -> Dataset:
         if not file.is_file():
             raise DatasetError(f"{file}: listed in build.json but missing")
         records = read_parquet(file)
-        hashes[name] = file_sha256(file)
+        hashes[name] = sha256_file(file)
         if not records:
             empty.append(name)
             continue

@@ -11,31 +11,21 @@ The store is a cache: a missing, corrupt or foreign file is treated as empty.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
+from rbkit.core.digest import sha256_file
 from rbkit.core.files import atomic_write
 from rbkit.core.paths import cache_root
 
 FORMAT = 1
 STORE_NAME = "file-sha256.json"
-CHUNK = 1 << 20
 
 
 def store_path() -> Path:
     """`$RBKIT_CACHE/eval/file-sha256.json` (default `~/.cache/rbkit/eval/...`)."""
     return cache_root() / "eval" / STORE_NAME
-
-
-def sha256_file(path: Path) -> str:
-    """The sha256 of every byte of `path`, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _load(store: Path) -> dict[str, dict[str, object]]:
