@@ -89,6 +89,47 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     return min(1.0, 2.0 * tail)
 
 
+def holm(pvalues: Sequence[float | None]) -> list[float | None]:
+    """Holm step-down adjusted p-values (family-wise error), in the input order.
+
+    Many subsets are tested at once, so a raw p < 0.05 somewhere is expected by chance;
+    a verdict uses the adjusted value. None (no test) stays None and is not counted.
+    """
+    idx = [i for i, p in enumerate(pvalues) if p is not None]
+    m = len(idx)
+    out: list[float | None] = [None] * len(pvalues)
+    running = 0.0
+    for rank, i in enumerate(sorted(idx, key=lambda i: (pvalues[i], i))):
+        running = max(running, min(1.0, (m - rank) * float(pvalues[i])))  # type: ignore[arg-type]
+        out[i] = running
+    return out
+
+
+def wilson_interval(successes: float, n: int, confidence: float = 0.95) -> tuple[float, float] | None:
+    """Wilson score interval for a proportion: sane at 0/n and n/n, where a bootstrap collapses
+    to a point (small length-bias groups, best-of-N buckets)."""
+    if n <= 0:
+        return None
+    z = _normal_quantile(0.5 + confidence / 2.0)
+    p = successes / n
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _normal_quantile(q: float) -> float:
+    """Inverse standard normal CDF (bisection on erf; exact to 1e-12, no scipy at run time)."""
+    lo, hi = -40.0, 40.0
+    for _ in range(200):
+        mid = (lo + hi) / 2.0
+        if 0.5 * (1.0 + math.erf(mid / math.sqrt(2.0))) < q:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2.0
+
+
 def paired_bootstrap_p(diffs: np.ndarray) -> float | None:
     """Two-sided bootstrap p-value for a mean difference of zero from resampled differences."""
     diffs = np.asarray(diffs)

@@ -8,10 +8,12 @@ from rbkit.eval.aggregate import RowScore, aggregate
 from rbkit.eval.sections import SubsetInfo
 from rbkit.eval.stats import (
     bootstrap_means,
+    holm,
     mcnemar_exact,
     paired_bootstrap_p,
     percentile_ci,
     seeded_rng,
+    wilson_interval,
 )
 
 
@@ -68,3 +70,40 @@ def test_sampled_runs_weigh_sections_by_full_subset_sizes():
                          weight_counts={"llmbar-natural": 100, "mt-bench-hard": 37})
     assert plain["sections"]["Chat Hard"]["score"] == pytest.approx(0.5)
     assert weighted["sections"]["Chat Hard"]["score"] == pytest.approx(100 / 137)
+
+
+@pytest.mark.parametrize(("a_only", "b_only"), [(0, 1), (3, 11), (12, 12), (40, 17), (0, 60), (250, 301)])
+def test_mcnemar_exact_matches_scipy_binomtest(a_only, b_only):
+    from scipy.stats import binomtest
+
+    expected = binomtest(a_only, a_only + b_only, 0.5).pvalue
+    assert mcnemar_exact(a_only, b_only) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 10), (10, 10), (7, 10), (1, 28), (230, 464), (5, 6)])
+def test_wilson_interval_matches_scipy(k, n):
+    from scipy.stats import binomtest
+
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    lo, hi = wilson_interval(k, n)
+    assert lo == pytest.approx(ci.low, abs=1e-9) and hi == pytest.approx(ci.high, abs=1e-9)
+
+
+def test_wilson_interval_of_nothing_is_none():
+    assert wilson_interval(0, 0) is None
+
+
+def test_holm_adjusts_step_down_and_keeps_order_and_gaps():
+    # sorted: 0.005*4=0.02, 0.01*3=0.03, 0.03*2=0.06, 0.04*1 -> max(0.06, 0.04)=0.06
+    assert holm([0.01, 0.04, 0.03, None, 0.005]) == pytest.approx([0.03, 0.06, 0.06, None, 0.02])
+    assert holm([0.5, 0.9]) == [1.0, 1.0] and holm([]) == []
+
+
+def test_bootstrap_ci_agrees_with_scipy_percentile_bootstrap():
+    from scipy.stats import bootstrap
+
+    values = np.array([1.0] * 130 + [0.0] * 70)
+    ours = percentile_ci(bootstrap_means(values, 4000, seeded_rng(0, "x")))
+    theirs = bootstrap((values,), np.mean, n_resamples=4000, method="percentile",
+                       random_state=np.random.default_rng(1)).confidence_interval
+    assert ours[0] == pytest.approx(theirs.low, abs=0.012) and ours[1] == pytest.approx(theirs.high, abs=0.012)
