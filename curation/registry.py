@@ -250,4 +250,16 @@ def all_sources() -> list[SourceFile]:
     for spec in load_all().values():
         for src in spec.sources:
             seen.setdefault(src.name, src)
+    for src in _STANDALONE_SOURCES.values():
+        seen.setdefault(src.name, src)
     return list(seen.values())
+
+
+_STANDALONE_SOURCES: dict[str, SourceFile] = {}
+
+
+def register_source(src: SourceFile) -> SourceFile:
+    """A pinned file that a command reads but no subset builds from (the MT-Bench judge
+    prompts): `rbkit sources list|fetch|check` know it like any subset's source."""
+    _STANDALONE_SOURCES.setdefault(src.name, src)
+    return src

@@ -32,7 +32,7 @@ from rbkit.curation.dedup import DedupStep
 from rbkit.curation.errors import SourceMissingError, SourceRowError
 from rbkit.curation.pipeline import BuildContext, SelectStep, Step, StepResult, drop
 from rbkit.curation.readers import jsonl_rows, text_field
-from rbkit.curation.registry import register_subset
+from rbkit.curation.registry import register_source, register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve, sha256_file
 from rbkit.curation.text_filters import CHAT_ARTEFACT_FILTERS, no_refusal
@@ -59,6 +59,21 @@ QUESTIONS = SourceFile(
     mirror_path="mtbench/question.jsonl",
     size=48929,
 )
+
+# The MT-Bench judge prompts (pair-v2, single-v1, ...): generative judges read them
+# (`rbkit eval --kind judge`, `rbkit judge mtbench`), never a copy of their text in code.
+JUDGE_PROMPTS = register_source(SourceFile(
+    name="mtbench/judge_prompts",
+    kind="github",
+    repo="lm-sys/FastChat",
+    revision="0e6d3e4beaab66f4d3f93db72541a4abab8af28d",
+    path="fastchat/llm_judge/data/judge_prompts.jsonl",
+    sha256="fd283293406d024f44c174b094ef48031d0687a4682fd3a56b29b138f80281b6",
+    license=LICENSE,
+    citation=CITATION,
+    mirror_path="mtbench/judge_prompts.jsonl",
+    size=10449,
+))
 
 # The Hub space holds the judgments and the Llama-2 answers. Its commit holding the pinned blob
 # is not known offline, so files are fetched from `main` and checked by content (see above).
