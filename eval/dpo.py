@@ -10,7 +10,7 @@ chunk by chunk, so no (batch, length, vocab) fp32 tensor exists (defect 5 of the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import torch
@@ -24,6 +24,7 @@ from rbkit.eval.heads import (
     quiet_transformers,
 )
 from rbkit.eval.models import ModelRef
+from rbkit.eval.placement import input_device
 
 Reduction = Literal["sum", "avg", "norm"]
 CHUNK_BYTES = 64 << 20  # fp32 logits per chunk
@@ -35,14 +36,16 @@ def load_causal_lm(model: ModelRef, options: LoadOptions) -> Any:
     try:
         with quiet_transformers():
             loaded, info = AutoModelForCausalLM.from_pretrained(
-                model.path, dtype=options.dtype, output_loading_info=True, trust_remote_code=options.trust_remote_code
+                model.path, output_loading_info=True, **options.from_pretrained_kwargs()
             )
     except ValueError as exc:
         raise ModelError(f"{model.id}: not loadable as a causal language model for --kind dpo ({exc})") from exc
+    except ImportError as exc:  # an --attn-implementation whose package is not installed
+        raise ModelError(f"{model.id}: cannot load it as asked ({exc})") from exc
     missing = sorted(set(info.get("missing_keys") or ()))
     if missing:
         raise ModelError(f"{model.id}: checkpoint lacks weights {', '.join(missing[:5])}; not a complete causal LM")
-    return loaded.to(options.device).eval()
+    return loaded.eval()  # already on its device(s): loaded there directly
 
 
 def _final_logits(model: Any, hidden: torch.Tensor) -> torch.Tensor:
@@ -68,10 +71,12 @@ def response_logps(model: Any, batch: Batch, chunk_bytes: int = CHUNK_BYTES) -> 
     Token t of sequence s (start_s <= t < length_s) is predicted from the hidden state at
     t - 1; those rows alone are projected to the vocabulary, `chunk` rows at a time.
     """
-    device = model.device
+    device = input_device(model)  # under a device map, model.device may be `meta`
     base = getattr(model, model.base_model_prefix)
     ids = batch.input_ids.to(device)
     hidden = base(input_ids=ids, attention_mask=batch.attention_mask.to(device)).last_hidden_state
+    device = hidden.device  # the last layer's device
+    ids = ids.to(device)
     seq_idx, pos = [], []
     for s in range(ids.shape[0]):
         start = max(1, int(batch.starts[s]))
@@ -86,7 +91,7 @@ def response_logps(model: Any, batch: Batch, chunk_bytes: int = CHUNK_BYTES) -> 
     chunk = max(1, chunk_bytes // (4 * vocab))
     out = torch.empty(rows.shape[0], dtype=torch.float32, device=device)
     for i in range(0, rows.shape[0], chunk):
-        logits = _final_logits(model, picked[i : i + chunk])
+        logits = _final_logits(model, picked[i : i + chunk]).to(device)
         out[i : i + chunk] = logits.gather(1, targets[i : i + chunk, None]).squeeze(1) - torch.logsumexp(logits, dim=1)
     return out.to("cpu", torch.float64), rows.to("cpu")
 
@@ -134,7 +139,10 @@ class DPOScorer:
         }
 
 
-def load_dpo(policy: ModelRef, reference: ModelRef | None, reduction: Reduction, options: LoadOptions) -> DPOScorer:
+def load_dpo(policy: ModelRef, reference: ModelRef | None, reduction: Reduction, options: LoadOptions,
+             ref_device: str | None = None) -> DPOScorer:
+    """The policy on `options`' placement; the reference there too, or alone on `ref_device`
+    (a second GPU, or the CPU), so that two large models need not share one device."""
     tokenizer = load_tokenizer(policy, options)
     model = load_causal_lm(policy, options)
     ref_model = None
@@ -142,7 +150,8 @@ def load_dpo(policy: ModelRef, reference: ModelRef | None, reduction: Reduction,
         ref_tok = load_tokenizer(reference, options)
         if ref_tok.get_vocab() != tokenizer.get_vocab():
             raise ModelError(f"{reference.id}: its tokenizer differs from {policy.id}'s; DPO rewards need one vocabulary")
-        ref_model = load_causal_lm(reference, options)
+        ref_options = options if ref_device is None else replace(options, device=ref_device, device_map=None)
+        ref_model = load_causal_lm(reference, ref_options)
     notices: list[str] = []
     pad = choose_pad(tokenizer, notices, needed=False)
     limits = [c for c in (context_length(model.config), ref_model and context_length(ref_model.config)) if c]

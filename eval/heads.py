@@ -24,12 +24,14 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, Protocol
 
 import torch
 from rbkit.eval.batching import Batch
 from rbkit.eval.errors import ModelError
 from rbkit.eval.models import ModelRef
+from rbkit.eval.placement import Placement, input_device, load_kwargs
 
 ENTRY_POINT_GROUP = "rbkit.heads"
 
@@ -40,6 +42,18 @@ class LoadOptions:
     device: str = "cpu"
     random_head_seed: int | None = None  # allow a checkpoint without a score head: seeded random head
     trust_remote_code: bool = False
+    device_map: str | None = None  # accelerate placement ("auto", ...) instead of one device
+    max_memory: dict[str | int, str | int] | None = None  # caps per device for device_map
+    offload_folder: Path | None = None  # where device_map offloads to disk
+    attn_implementation: str | None = None  # passed to transformers (eager, sdpa, flash_attention_2, ...)
+
+    @property
+    def placement(self) -> Placement:
+        return Placement(self.device, self.device_map, self.max_memory, self.offload_folder, self.attn_implementation)
+
+    def from_pretrained_kwargs(self) -> dict[str, Any]:
+        """dtype, device placement and attention: the weights load straight onto their device."""
+        return {**load_kwargs(self.placement, self.dtype), "trust_remote_code": self.trust_remote_code}
 
 
 class Scorer(Protocol):
@@ -171,13 +185,14 @@ class SequenceClassifier:
 
     @torch.inference_mode()
     def score(self, batch: Batch) -> torch.Tensor:
-        device = self.model.device
+        device = input_device(self.model)  # under a device map, model.device may be `meta`
         ids = batch.input_ids.to(device)
         mask = batch.attention_mask.to(device)
         if self.pooling == "last-token":
             base = getattr(self.model, self.model.base_model_prefix)
             hidden = base(input_ids=ids, attention_mask=mask).last_hidden_state
-            last = hidden[torch.arange(hidden.shape[0], device=device), batch.lengths.to(device) - 1]
+            at = hidden.device  # the last layer's device
+            last = hidden[torch.arange(hidden.shape[0], device=at), batch.lengths.to(at) - 1]
             logits = self.model.score(last)
         else:
             logits = self.model(input_ids=ids, attention_mask=mask).logits
@@ -206,6 +221,9 @@ def _seeded_head(model: Any, missing: set[str], seed: int) -> None:
     params = dict(model.named_parameters())
     for name in sorted(missing):
         p = params[name]
+        if p.device.type == "meta":  # offloaded by a device map: there is no tensor here to fill
+            raise ModelError(f"--random-head: the score head ({name}) was offloaded by the device map; "
+                             "give the first device more --max-memory")
         with torch.no_grad():
             if name.endswith("bias"):
                 p.zero_()
@@ -220,10 +238,12 @@ def load_sequence_classifier(model: ModelRef, options: LoadOptions) -> SequenceC
     try:
         with quiet_transformers():
             loaded, info = AutoModelForSequenceClassification.from_pretrained(
-                model.path, dtype=options.dtype, output_loading_info=True, trust_remote_code=options.trust_remote_code
+                model.path, output_loading_info=True, **options.from_pretrained_kwargs()
             )
     except ValueError as exc:
         raise ModelError(f"{model.id}: not loadable as a sequence classifier ({exc})") from exc
+    except ImportError as exc:  # an --attn-implementation whose package is not installed
+        raise ModelError(f"{model.id}: cannot load it as asked ({exc})") from exc
     missing = set(info.get("missing_keys") or ())
     head_missing = {k for k in missing if k.startswith(HEAD_PREFIXES)}
     body_missing = missing - head_missing
@@ -247,7 +267,7 @@ def load_sequence_classifier(model: ModelRef, options: LoadOptions) -> SequenceC
     pad = choose_pad(tokenizer, notices, needed=not last_token)
     if not last_token and getattr(loaded.config, "pad_token_id", None) is None:
         loaded.config.pad_token_id = pad
-    loaded.to(options.device).eval()
+    loaded.eval()  # already on its device(s): loaded there directly
     return SequenceClassifier(
         loaded,
         tokenizer,

@@ -37,6 +37,7 @@ from typing import Any
 
 import torch
 from rbkit.eval.batching import Batch
+from rbkit.eval.placement import input_device
 from rbkit.eval.render import EncodedPair, common_prefix
 
 MIN_PREFIX = 4  # shorter shared prefixes are not worth a cache
@@ -159,7 +160,7 @@ class Trunk:
 
     def __init__(self, base: Any, work: Work):
         self.base = base
-        self.device = getattr(base, "device", torch.device("cpu"))
+        self.device = input_device(base)  # under a device map, base.device may be `meta`
         self.config = getattr(base, "config", None)
         self.cache_arg = _cache_argument(base)
         self.work = work
@@ -275,7 +276,6 @@ class PrefixStore:
 
     def put(self, slots: Sequence[int], layers: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
         """Keep rows of a (rows, kv_heads, positions, head_dim) cache: row k is prefix slots[k]."""
-        k0 = layers[0][0]
         if not self.layers:
             total = self.offsets[-1] + 1
             self.layers = [(k.new_zeros((total, k.shape[1], k.shape[3])), v.new_zeros((total, v.shape[1], v.shape[3])))
@@ -283,10 +283,10 @@ class PrefixStore:
         rows = torch.cat([torch.full((self.lengths[s],), k, dtype=torch.long) for k, s in enumerate(slots)])
         pos = torch.cat([torch.arange(self.lengths[s]) for s in slots])
         dst = torch.cat([torch.arange(self.offsets[s], self.offsets[s + 1]) for s in slots])
-        rows, pos, dst = rows.to(k0.device), pos.to(k0.device), dst.to(k0.device)
-        for (keep_k, keep_v), (k, v) in zip(self.layers, layers, strict=True):
-            keep_k[dst] = k.transpose(1, 2)[rows, pos]
-            keep_v[dst] = v.transpose(1, 2)[rows, pos]
+        for (keep_k, keep_v), (k, v) in zip(self.layers, layers, strict=True):  # layers may sit on different devices
+            at = k.device
+            keep_k[dst.to(at)] = k.transpose(1, 2)[rows.to(at), pos.to(at)]
+            keep_v[dst.to(at)] = v.transpose(1, 2)[rows.to(at), pos.to(at)]
 
     def gather(self, slots: Sequence[int | None]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(rows, kv_heads, longest, head_dim) pasts for prefix slots (None: no prefix), zero-padded."""
@@ -296,10 +296,10 @@ class PrefixStore:
         for k, s in enumerate(slots):
             if s is not None:
                 index[k, : self.lengths[s]] = torch.arange(self.offsets[s], self.offsets[s + 1])
-        index = index.to(self.layers[0][0].device).flatten()
+        index = index.flatten()
         return [
-            (k.index_select(0, index).view(len(slots), width, *k.shape[1:]).transpose(1, 2),
-             v.index_select(0, index).view(len(slots), width, *v.shape[1:]).transpose(1, 2))
+            (k.index_select(0, index.to(k.device)).view(len(slots), width, *k.shape[1:]).transpose(1, 2),
+             v.index_select(0, index.to(v.device)).view(len(slots), width, *v.shape[1:]).transpose(1, 2))
             for k, v in self.layers
         ]
 
@@ -337,7 +337,7 @@ def response_logps(model: Any, batch: Batch, max_tokens: int, work: Work,
             targets = torch.cat([batch.input_ids[s, starts[s] : int(batch.lengths[s])] for s, _ in group]).to(picked.device)
             out = torch.empty(picked.shape[0], dtype=torch.float32, device=picked.device)
             for i in range(0, picked.shape[0], chunk):
-                logits = _final_logits(model, picked[i : i + chunk])
+                logits = _final_logits(model, picked[i : i + chunk]).to(picked.device)
                 out[i : i + chunk] = logits.gather(1, targets[i : i + chunk, None]).squeeze(1) - torch.logsumexp(logits, 1)
             at = 0
             for s, h in group:
