@@ -2,7 +2,8 @@
 
 Builders call these instead of `json.load` so that a malformed upstream row becomes a
 `SourceRowError` (which `BuildContext.bad_row` either raises or turns into a dropped row).
-Row numbers are 1-based: the element index in a JSON array, the line in JSONL/CSV.
+Row numbers are 1-based: the element index in a JSON array, the line in JSONL/CSV, the row in
+parquet.
 """
 
 from __future__ import annotations
@@ -69,6 +70,21 @@ def csv_rows(path: Path, label: str, required: tuple[str, ...] = ()) -> Iterator
             raise SourceRowError(label, 1, missing[0], f"column missing from header {reader.fieldnames}")
         for i, item in enumerate(reader, start=2):
             yield i, dict(item)
+
+
+def parquet_rows(path: Path, label: str) -> Iterator[Row]:
+    """Rows of a parquet file as dicts (list columns as lists); row numbers are 1-based."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for a file that is not parquet
+        raise SourceRowError(label, 0, "<file>", f"not a readable parquet file: {exc}") from exc
+    row = 0
+    for batch in table.to_batches(max_chunksize=4096):
+        for item in batch.to_pylist():
+            row += 1
+            yield row, item
 
 
 def text_field(rec: Mapping[str, Any], field: str, label: str, row: int, *, allow_empty: bool = False) -> str:

@@ -22,7 +22,7 @@ from rbkit.core.files import atomic_write
 from rbkit.core.paths import cache_root
 from rbkit.curation.errors import SourceHashError, SourceMissingError
 
-SourceKind = Literal["github", "github-lfs", "hub-dataset", "hub-space"]
+SourceKind = Literal["github", "github-lfs", "hub-dataset", "hub-space", "url", "local"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ class SourceFile:
     # against (e.g. texts quoted in another, hash-pinned file). sha256 is then "".
     git_sha1: str | None = None
     pinned_by: str | None = None
+    # kind "local" (a subset spec's own file): `path` is relative to this folder, which is
+    # where `resolve` reads it (never recorded, so builds stay byte-identical across checkouts).
+    local_root: str | None = None
 
     def __post_init__(self) -> None:
         if not (self.sha256 or self.git_sha1 or self.pinned_by):
@@ -60,6 +63,8 @@ class SourceFile:
 
     @property
     def url(self) -> str:
+        if self.kind in ("url", "local"):  # "url": `path` is the whole URL
+            return self.path
         if self.kind == "github":
             return f"https://raw.githubusercontent.com/{self.repo}/{self.revision}/{self.path}"
         if self.kind == "github-lfs":
@@ -132,6 +137,12 @@ def verify(src: SourceFile, path: Path) -> None:
 
 def resolve(src: SourceFile) -> Path:
     """A local, hash-verified path for `src`, or a clear error saying how to get it."""
+    if src.kind == "local":
+        local = Path(src.local_root or ".") / src.path
+        if not local.is_file():
+            raise SourceMissingError(f"source '{src.name}' is missing: no file {local} ({src.pin})")
+        verify(src, local)
+        return local
     root = mirror_root()
     tried: list[str] = []
     if root is not None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-NAMES: tuple[str, ...] = ("trio", "results", "sources")
+NAMES: tuple[str, ...] = ("trio", "results", "sources", "subset-spec")
 
 
 @cache

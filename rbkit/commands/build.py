@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rbkit.curation.gates import GateConfig
     from rbkit.curation.pipeline import BuildOptions
     from rbkit.curation.registry import SubsetSpec
+    from rbkit.curation.spec_build import DeclaredSubset
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +37,9 @@ def build(
     gate_threshold: float = typer.Option(0.9, "--gate-threshold", help="Ruler accuracy above which the gate warns or fails."),
     plugin: list[Path] = typer.Option(None, "--plugin", help="A Python file that registers more subsets (CONTRIBUTING.md, 'Add a subset in one file'); repeatable."),
     allow_sandbox_network: bool = typer.Option(False, "--allow-sandbox-network", help="Run code candidates even where the sandbox cannot get a private network namespace (recorded in build.json and on the card). Without it such a machine stops code verification."),
+    spec: list[Path] = typer.Option(None, "--spec", help="A subset spec (.toml/.yaml) or a folder of them, built like the registered subsets; repeatable. With --spec and no selectors only the specs are built."),
+    fetch: bool = typer.Option(False, "--fetch", help="Download the Hub and URL sources of --spec files into the cache (sha256-checked) before building."),
+    list_steps: bool = typer.Option(False, "--list-steps", help="Print the step names a spec may use, with their parameters, and exit."),
 ) -> None:
     """Run builders, filters, verifiers and the schema check; write parquet, build.json and dropped.jsonl.
 
@@ -54,9 +58,14 @@ def build(
         raise typer.BadParameter(f"--gate must be off, warn or fail, not {gate!r}")
     gate_config = GateConfig(threshold=gate_threshold, mode=gate)  # type: ignore[arg-type]
 
+    if list_steps:
+        _print_steps()
+        return
     for path in plugin or []:
         load_plugin(path)
-    specs = select(selectors or [])
+    declared = _declared(spec or [], fetch)
+    specs = select(selectors or []) if selectors or not declared else []
+    specs += [d.subset for d in declared]
     options = BuildOptions(
         keep_going=keep_going,
         skip_verify=skip_verify,
@@ -70,7 +79,7 @@ def build(
     )
     console = Console(stderr=True)
     try:
-        result = _run(specs, out, options, allow_missing, gate_config, console)
+        result = _run(specs, out, options, allow_missing, gate_config, console, declared)
     except SourceMissingError as exc:  # raised before anything is written: `out` is unchanged
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(3) from None
@@ -87,6 +96,7 @@ def _run(
     allow_missing: bool,
     gate_config: GateConfig,
     console: Console,
+    declared: list[DeclaredSubset] = (),  # type: ignore[assignment]
 ) -> BuildResult:
     """run_build under a progress bar."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -112,9 +122,40 @@ def _run(
                 current[subset] = 1
             progress.update(overall, description=f"{subset}: {stage}")
 
-        result = run_build(specs, out, options, allow_missing=allow_missing, progress=on_progress, gate=gate_config)
+        finalize = []
+        if declared:
+            from rbkit.curation.spec_build import spec_record_hook
+
+            finalize.append(spec_record_hook(list(declared)))
+        result = run_build(specs, out, options, allow_missing=allow_missing, progress=on_progress,
+                           gate=gate_config, finalize=finalize)
         progress.update(overall, completed=len(specs), description="done")
     return result
+
+
+def _declared(paths: list[Path], fetch: bool) -> list[DeclaredSubset]:
+    """The --spec files, parsed, checked against the registry and with every source verified
+    (a wrong hash stops here, naming the spec line, before anything is written)."""
+    if not paths:
+        return []
+    from rbkit.curation.registry import load_all
+    from rbkit.curation.spec_build import SpecNameClash, check_sources, load_declared
+
+    declared = load_declared(paths)
+    registered = load_all()
+    for item in declared:
+        if item.subset.name in registered:
+            raise SpecNameClash(str(item.doc.error(("name",), f"subset {item.subset.name!r} is already registered (`rbkit ls`); choose another name")))
+    check_sources(declared, download=fetch)
+    return declared
+
+
+def _print_steps() -> None:
+    from rbkit.curation.steps_registry import load_steps
+
+    for name, entry in sorted(load_steps().items()):
+        params = ", ".join(entry.parameters()) or "-"
+        typer.echo(f"{name}  [{entry.stage}]  params: {params}\n    {entry.summary}")
 
 
 def print_summary(result: BuildResult, console: Console) -> None:
