@@ -91,7 +91,7 @@ def declare(doc: SpecDocument) -> DeclaredSubset:
     data = doc.data
     mapping = data["mapping"]
     candidate_mode = _mapping_kind(doc, mapping)
-    sources = tuple(_source(doc, key, rec) for key, rec in data["sources"].items())
+    sources = declared_sources(doc)
     pairing = data.get("pairing")
     scores_key = (pairing or {}).get("scores")
     if scores_key is not None and scores_key not in data["sources"]:
@@ -158,6 +158,11 @@ def _mapping_kind(doc: SpecDocument, mapping: dict[str, Any]) -> bool:
         if key in mapping:
             raise doc.error(("mapping", key), "only for a trio mapping; a candidate mapping uses model")
     return True
+
+
+def declared_sources(doc: SpecDocument) -> tuple[DeclaredSource, ...]:
+    """The spec's sources as pinned `SourceFile`s, in declaration order."""
+    return tuple(_source(doc, key, rec) for key, rec in doc.data["sources"].items())
 
 
 def _source(doc: SpecDocument, key: str, rec: dict[str, Any]) -> DeclaredSource:
@@ -280,7 +285,7 @@ class SpecRows:
             yield from self._trio_rows(ctx)
             return
         groups: list[CandidateGroup] = []
-        for item in self._groups(ctx):
+        for item in self.groups(ctx):
             if isinstance(item, DroppedRow):
                 yield item
             else:
@@ -387,7 +392,7 @@ class SpecRows:
 
     # -- candidate mapping --------------------------------------------------------------------------
 
-    def _groups(self, ctx: BuildContext) -> Iterator[CandidateGroup | DroppedRow]:
+    def groups(self, ctx: BuildContext) -> Iterator[CandidateGroup | DroppedRow]:
         """One group per row (a list column) or per group_by value (long format), in file order."""
         mapping = self.doc.data["mapping"]
         name = self.doc.data["name"]
@@ -429,7 +434,10 @@ class SpecRows:
         yield from open_groups.values()
 
     def _meta(self, src: DeclaredSource, row: int, row_key: str, extra: dict[str, Any], name: str) -> dict[str, Any]:
+        """Verifier inputs (the mapped extra fields, also at the top level, where the candidate
+        verifiers read them), and what pairing needs to make a row."""
         return {
+            **extra,
             "subset": name,
             "id": stable_id(name, row_key),
             "location": f"{src.label}:{row}",
@@ -470,3 +478,19 @@ def spec_record_hook(declared: list[DeclaredSubset]) -> Callable[[Any], None]:
 
 class SpecNameClash(RbkitError):
     """A spec's subset name that a registered subset already uses."""
+
+
+def prepare(paths: list[Path], *, download: bool = False) -> list[DeclaredSubset]:
+    """The specs in `paths` ready to build: parsed, checked, named apart from the registered
+    subsets, and with every source verified (a wrong hash stops here, before anything is
+    written). `rbkit build --spec` and the Python API both start here."""
+    from rbkit.curation.registry import load_all
+
+    declared = load_declared(paths)
+    registered = load_all()
+    for item in declared:
+        if item.subset.name in registered:
+            err = item.doc.error(("name",), f"subset {item.subset.name!r} is already registered (`rbkit ls`); choose another name")
+            raise SpecNameClash(str(err))
+    check_sources(declared, download=download)
+    return declared

@@ -138,16 +138,9 @@ def _declared(paths: list[Path], fetch: bool) -> list[DeclaredSubset]:
     (a wrong hash stops here, naming the spec line, before anything is written)."""
     if not paths:
         return []
-    from rbkit.curation.registry import load_all
-    from rbkit.curation.spec_build import SpecNameClash, check_sources, load_declared
+    from rbkit.curation.spec_build import prepare
 
-    declared = load_declared(paths)
-    registered = load_all()
-    for item in declared:
-        if item.subset.name in registered:
-            raise SpecNameClash(str(item.doc.error(("name",), f"subset {item.subset.name!r} is already registered (`rbkit ls`); choose another name")))
-    check_sources(declared, download=fetch)
-    return declared
+    return prepare(paths, download=fetch)
 
 
 def _print_steps() -> None:

@@ -1,0 +1,138 @@
+"""Declared subsets build through the same pipeline as registered ones: rows, drops, card,
+build.json with the spec, byte-identical rebuilds; bad steps, fields and hashes name the spec
+line (tests/fixtures/specs)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from rbkit.curation.build import run_build
+from rbkit.curation.pipeline import BuildContext, BuildOptions
+from rbkit.curation.spec_build import (
+    MappedFieldError,
+    SpecRows,
+    declared_sources,
+    prepare,
+    spec_record_hook,
+)
+from rbkit.curation.spec_file import SpecError, load_spec
+from rbkit.curation.validate import validate_path
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "specs"
+
+
+def spec_copy(tmp_path: Path, name: str, old: str = "", new: str = "") -> Path:
+    folder = tmp_path / "specs"
+    folder.mkdir(exist_ok=True)
+    for file in FIXTURES.glob("*.*"):
+        shutil.copy(file, folder / file.name)
+    path = folder / name
+    if old:
+        text = path.read_text()
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), start=1) if needle in line)
+
+
+def build(paths: list[Path], out: Path):
+    declared = prepare(paths)
+    return run_build([d.subset for d in declared], out, BuildOptions(), finalize=[spec_record_hook(declared)])
+
+
+def test_toml_spec_builds_with_its_steps_selection_and_spec_record(tmp_path):
+    out = tmp_path / "out"
+    build([FIXTURES / "pairs.toml"], out)
+    manifest = json.loads((out / "build.json").read_text())
+    info = manifest["subsets"]["spec-pairs"]
+    assert (info["section"], info["expected"], info["built"], info["verification"]) == ("Chat", 3, 3, "label")
+    assert info["dropped_by_reason"] == {
+        "select: not selected: 4 survivors, target size 3": 1,
+        "verify:label: label label='unsure' not among ['sure']": 1,
+    }
+    spec_bytes = (FIXTURES / "pairs.toml").read_bytes()
+    assert info["spec"]["content"].encode() == spec_bytes and info["spec"]["file"] == "pairs.toml"
+    assert manifest["sources"]["spec-pairs/pairs"]["kind"] == "local"
+    dropped = [json.loads(line) for line in (out / "dropped.jsonl").read_text().splitlines()]
+    assert {d["step"] for d in dropped} == {"select", "verify:label"}
+    assert "Spec pairs" in (out / "README.md").read_text()  # the spec's citation is on the card
+
+
+def test_yaml_spec_builds(tmp_path):
+    out = tmp_path / "out"
+    result = build([FIXTURES / "pairs.yaml"], out)
+    (outcome,) = result.outcomes
+    assert (outcome.subset, len(outcome.rows)) == ("spec-pairs-yaml", 4)
+    assert outcome.rows[0].provenance.filters_passed == ("nonempty", "distinct", "dedup")
+    assert outcome.rows[0].provenance.builder == "spec:pairs.yaml"
+
+
+def test_folder_of_specs_builds_every_spec_and_passes_validate(tmp_path):
+    out = tmp_path / "out"
+    build([FIXTURES], out)
+    assert sorted(json.loads((out / "build.json").read_text())["subsets"]) == ["spec-pairs", "spec-pairs-yaml"]
+    report = validate_path(out)
+    assert report.ok and report.rows == 14, report  # 3 + 4 rows, and `filtered` holds both
+
+
+def test_rebuild_of_the_same_spec_and_sources_is_byte_identical(tmp_path):
+    for out in ("a", "b"):
+        build([FIXTURES / "pairs.toml"], tmp_path / out)
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert Path("data/spec-pairs.parquet") in files
+    for rel in files:
+        if rel.name != "timings.json":
+            assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+def test_unknown_step_names_the_spec_line_and_the_known_steps(tmp_path):
+    path = spec_copy(tmp_path, "pairs.toml", 'name = "length_window"', 'name = "lenght_window"')
+    with pytest.raises(SpecError) as err:
+        prepare([path])
+    assert str(err.value).startswith(f"{path}:{line_of(path, 'lenght_window')} steps[2].name: unknown step 'lenght_window'")
+    assert "length_window" in err.value.reason and "verify:math" in err.value.reason
+
+
+def test_bad_step_parameter_names_the_params_line(tmp_path):
+    path = spec_copy(tmp_path, "pairs.toml", "low = 0.5", "lo = 0.5")
+    with pytest.raises(SpecError) as err:
+        prepare([path])
+    assert str(err.value).startswith(f"{path}:{line_of(path, 'lo = 0.5')} steps[2].params: step 'length_window'")
+    assert "parameters: low, high" in err.value.reason
+
+
+def test_mapped_field_missing_in_the_source_names_file_row_field_and_spec_line(tmp_path):
+    path = spec_copy(tmp_path, "pairs.toml", 'rejected = "bad"', 'rejected = "worse"')
+    with pytest.raises(MappedFieldError) as err:  # the field stops the build at its first row
+        build([path], tmp_path / "out")
+    message = str(err.value)
+    assert message.startswith(f"{path.parent / 'pairs.jsonl'}:1 worse: missing field"), message
+    assert f"{path}:{line_of(path, 'rejected = ')} mapping.rejected" in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_wrong_sha256_names_the_spec_line_before_anything_is_written(tmp_path):
+    path = spec_copy(tmp_path, "pairs.toml")
+    data = path.parent / "pairs.jsonl"
+    data.write_text(data.read_text().replace("Paris", "Marseille"))
+    with pytest.raises(SpecError) as err:
+        prepare([path])
+    assert str(err.value).startswith(f"{path}:{line_of(path, 'sha256 =')} sources.pairs.sha256: the file's bytes are not the pinned ones")
+
+
+def test_long_format_candidates_group_by_prompt_id_in_file_order():
+    doc = load_spec(FIXTURES / "candidates" / "math.toml")
+    rows = SpecRows(doc, declared_sources(doc), candidate_mode=True, candidate_steps=(), pair_step=None)
+    groups = list(rows.groups(BuildContext("spec-math-bon", BuildOptions())))
+    assert [g.key for g in groups] == ["generated:q1", "generated:q2"]
+    assert [c.text[-10:] for c in groups[0].candidates] == ["\\boxed{4}.", "\\boxed{5}.", "\\boxed{3}."]
+    assert [(c.index, c.model) for c in groups[1].candidates] == [(0, "smol"), (1, "smol"), (2, "smol")]
+    assert groups[0].reference == "2 + 2 = \\boxed{4}"
+    assert groups[1].meta["answer"] == "6" and groups[1].meta["extra"] == {"answer": "6"}
+    assert groups[1].meta["provenance"]["row_key"] == "generated:q2"
