@@ -49,6 +49,7 @@ class RowScore:
     tie: bool
     truncated: bool
     row_sha256: str = ""  # content hash of the pair (compare checks both runs saw the same pair)
+    lengths: tuple[int, ...] = ()  # tokens of each completion as scored, same order as scores; () = not measured
 
     @property
     def score_chosen(self) -> float:

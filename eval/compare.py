@@ -16,8 +16,9 @@ from rbkit.eval import results as results_io
 from rbkit.eval.comparability import REFERENCES, overall_label
 from rbkit.eval.errors import ResultsError
 from rbkit.eval.scoring import CONVENTIONS
-from rbkit.eval.sections import PRIOR_SETS, PRIOR_SETS_SCORED
+from rbkit.eval.sections import PRIOR_SETS, PRIOR_SETS_SCORED, RB2_SUBSETS
 from rbkit.eval.stats import (
+    holm,
     mcnemar_exact,
     paired_bootstrap_p,
     paired_resample_means,
@@ -63,6 +64,42 @@ def paired_comparability(a_res: dict[str, Any], b_res: dict[str, Any], common_su
     }
     block["label"] = overall_label(block, benchmark, [f"{left_out} pair(s) in one run only"] if left_out else [])
     return block
+
+
+ALPHA = 0.05
+BETTER, WORSE, NO_DIFFERENCE = "better", "worse", "no detectable difference"
+
+
+def verdict(delta: float | None, p_adjusted: float | None, alpha: float = ALPHA) -> str:
+    """A's verdict against B: better or worse only where the Holm-adjusted test rejects."""
+    if delta is None or p_adjusted is None or p_adjusted >= alpha or delta == 0:
+        return NO_DIFFERENCE
+    return BETTER if delta > 0 else WORSE
+
+
+def add_verdicts(block: dict[str, Any], p_key: str, alpha: float = ALPHA) -> None:
+    """Holm-adjust `p_key` across the entries of one family (subsets, sections or conventions)
+    and give each entry `p_holm` and its `verdict`."""
+    names = sorted(block)
+    adjusted = holm([block[n][p_key] for n in names])
+    for name, p in zip(names, adjusted, strict=True):
+        block[name]["p_holm"] = p
+        block[name]["verdict"] = verdict(block[name]["delta"], p, alpha)
+
+
+def _pooled(subsets: dict[str, Any], names: Any) -> dict[str, Any]:
+    """Discordant pairs pooled over a section's or convention's subsets, with their exact McNemar p
+    (an unweighted check beside the weighted bootstrap, which carries the verdict)."""
+    a_only = sum(subsets[s]["a_only"] for s in names if s in subsets)
+    b_only = sum(subsets[s]["b_only"] for s in names if s in subsets)
+    return {"a_only": a_only, "b_only": b_only, "p_mcnemar": mcnemar_exact(a_only, b_only)}
+
+
+def compare_many(dirs: list[Path], *, resamples: int = 2000, seed: int = 0) -> list[dict[str, Any]]:
+    """Every pair of result folders (A before B in the order given)."""
+    if len(dirs) < 2:
+        raise ResultsError("compare needs at least two result folders")
+    return [compare(a, b, resamples=resamples, seed=seed) for i, a in enumerate(dirs) for b in dirs[i + 1:]]
 
 
 def compare(a_dir: Path, b_dir: Path, *, resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
@@ -116,11 +153,17 @@ def compare(a_dir: Path, b_dir: Path, *, resamples: int = 2000, seed: int = 0) -
         "overall": {},
     }
     out["comparability"] = paired_comparability(a_res, b_res, set(by_subset), out["only_in_a"] + out["only_in_b"])
+    out["alpha"] = ALPHA
+    out["holm"] = "exact McNemar p Holm-adjusted across subsets; bootstrap p across sections and across conventions"
+    add_verdicts(subsets, "p_mcnemar")
     if a_res["benchmark"] != "reward-bench":
+        _rb2_overall(out, ma_s, mb_s)
+        add_verdicts(out["overall"], "p_bootstrap")
         return out
     # Sections and overall: the weights of run A's result, applied to the paired resamples.
     sec_a: dict[str, np.ndarray] = {}
     sec_b: dict[str, np.ndarray] = {}
+    members: dict[str, list[str]] = {}
     for name, sec in a_res["sections"].items():
         weights = {s: w for s, w in sec["weights"].items() if s in ma_s}
         if name == PRIOR_SETS:
@@ -129,9 +172,11 @@ def compare(a_dir: Path, b_dir: Path, *, resamples: int = 2000, seed: int = 0) -
         if sa is None or sb is None:
             continue
         sec_a[name], sec_b[name] = sa, sb
+        members[name] = list(weights)
         point_a = sum(subsets[s]["a"] * w for s, w in weights.items()) / sum(weights.values())
         point_b = sum(subsets[s]["b"] * w for s, w in weights.items()) / sum(weights.values())
-        out["sections"][name] = {"a": point_a, "b": point_b, "delta": point_a - point_b, **_delta(sa, sb)}
+        out["sections"][name] = {"a": point_a, "b": point_b, "delta": point_a - point_b, **_delta(sa, sb),
+                                 **_pooled(subsets, weights)}
     for conv in CONVENTIONS:
         used = {s: w for s, w in conv.weights.items() if s in out["sections"]}
         if not used:
@@ -145,6 +190,24 @@ def compare(a_dir: Path, b_dir: Path, *, resamples: int = 2000, seed: int = 0) -
             "label": out["comparability"]["label"] if complete else overall_label(
                 out["comparability"], "reward-bench", [f"no {s}" for s in conv.weights if s not in used]),
             **_delta(weighted_samples(sec_a, used), weighted_samples(sec_b, used)),
+            **_pooled(subsets, [s for sec in used for s in members[sec]]),
             "complete": len(used) == len(conv.weights),
         }
+    add_verdicts(out["sections"], "p_bootstrap")
+    add_verdicts(out["overall"], "p_bootstrap")
     return out
+
+
+def _rb2_overall(out: dict[str, Any], ma_s: dict[str, np.ndarray], mb_s: dict[str, np.ndarray]) -> None:
+    """RewardBench 2: the unweighted mean of the six subsets, on the paired resamples."""
+    used = {s: 1.0 for s in RB2_SUBSETS if s in out["subsets"]}
+    if not used:
+        return
+    pa_ = sum(out["subsets"][s]["a"] for s in used) / len(used)
+    pb_ = sum(out["subsets"][s]["b"] for s in used) / len(used)
+    out["overall"]["rb2_mean_6_subsets"] = {
+        "a": pa_, "b": pb_, "delta": pa_ - pb_,
+        **_delta(weighted_samples(ma_s, used), weighted_samples(mb_s, used)),
+        **_pooled(out["subsets"], used), "complete": len(used) == len(RB2_SUBSETS),
+        "label": out["comparability"]["label"],
+    }

@@ -47,6 +47,8 @@ def results_tables(res: dict[str, Any]) -> Group:
         subsets.add_row(s["section"] or "—", name, str(s["n"]), pct(s["accuracy"]), ci(s["ci95"]),
                         str(s["ties"]), str(s["truncated"]))
     parts: list[Any] = [subsets]
+    if res.get("judge"):
+        parts.append(judge_table(res["judge"]))
     if res["sections"]:
         sec = Table(title="sections")
         for col in ("section", "score", "95% CI", "complete", "missing"):
@@ -74,9 +76,26 @@ def results_tables(res: dict[str, Any]) -> Group:
         f"[dim]{run['rows_scored']} rows scored, {run['rows_cached']} from cache, {run['seconds']:.1f}s"
         + (f", {rate:.1f} pairs/s" if rate else "")
         + (f", padding {100 * run['padding_fraction']:.1f}%" if run.get("padding_fraction") is not None else "")
+        + (f"; judge requests: {run['requests_sent']} sent, {run['requests_cached']} from cache"
+           if "requests_sent" in run else "")
         + "[/]"
     )
     return Group(*parts)
+
+
+def judge_table(judge: dict[str, Any]) -> Table:
+    """A generative judge's position bias and failures, per subset and overall."""
+    orders = "both answer orders" if judge["orders"] == 2 else "one seeded order"
+    table = Table(title=f"judge: {judge['model']} ({judge['backend']}), {judge['mode']}, {orders}",
+                  caption=f"prompt {judge['prompt']['name']} sha256 {judge['prompt']['sha256'][:12]} · "
+                  "consistency: same winner in both orders · first: verdicts for the answer shown first")
+    for col, just in (("subset", "left"), ("requests", "right"), ("consistency", "right"), ("first", "right"),
+                      ("unparseable", "right"), ("errors", "right")):
+        table.add_column(col, justify=just, no_wrap=col == "subset")  # type: ignore[arg-type]
+    for name, s in [*judge["subsets"].items(), ("overall", judge["overall"])]:
+        table.add_row(name, str(s["requests"]), pct(s["position_consistency"]), pct(s["first_position_rate"]),
+                      str(s["unparseable"]), str(s["errors"]), style="bold" if name == "overall" else None)
+    return table
 
 
 def extra_label(own: str, common: str) -> str:
@@ -117,12 +136,14 @@ def comparability_line(comp: dict[str, Any]) -> str:
 
 def comparison_tables(cmp: dict[str, Any]) -> Group:
     head = Table(title=f"A = {cmp['a']['model']}   B = {cmp['b']['model']}",
-                 caption=f"{cmp['pairs']} shared pairs · paired bootstrap ({cmp['resamples']}) · exact McNemar")
-    for col in ("subset", "n", "A", "B", "A−B", "95% CI", "p (boot)", "A only", "B only", "p (McNemar)"):
-        head.add_column(col, justify="left" if col == "subset" else "right")
+                 caption=f"{cmp['pairs']} shared pairs · paired bootstrap ({cmp['resamples']}) · exact McNemar, "
+                 f"Holm-adjusted across subsets · verdict at alpha {cmp.get('alpha', 0.05)}")
+    for col in ("subset", "n", "A", "B", "A−B", "95% CI", "A only", "B only", "p (McNemar)", "p (Holm)", "A is"):
+        head.add_column(col, justify="left" if col in ("subset", "A is") else "right")
     for name, s in cmp["subsets"].items():
         head.add_row(name, str(s["n"]), pct(s["a"]), pct(s["b"]), signed(s["delta"]), ci(s["ci95"]),
-                     pval(s["p_bootstrap"]), str(s["a_only"]), str(s["b_only"]), pval(s["p_mcnemar"]))
+                     str(s["a_only"]), str(s["b_only"]), pval(s["p_mcnemar"]), pval(s.get("p_holm")),
+                     s.get("verdict", "—"))
     parts: list[Any] = [head]
     label = cmp["comparability"]["label"] if "comparability" in cmp else None
     for title, block, order in (("sections", cmp["sections"], SECTION_ORDER),
@@ -130,10 +151,11 @@ def comparison_tables(cmp: dict[str, Any]) -> Group:
         if not block:
             continue
         t = Table(title=title)
-        for col in ("name", "A", "B", "A−B", "95% CI", "p (boot)"):
+        for col in ("name", "A", "B", "A−B", "95% CI", "p (boot)", "p (Holm)", "A is"):
             t.add_column(col, no_wrap=True)
         for name, s in ordered(block, order):
-            t.add_row(name, pct(s["a"]), pct(s["b"]), signed(s["delta"]), ci(s["ci95"]), pval(s["p_bootstrap"]))
+            t.add_row(name, pct(s["a"]), pct(s["b"]), signed(s["delta"]), ci(s["ci95"]), pval(s["p_bootstrap"]),
+                      pval(s.get("p_holm")), s.get("verdict", "—"))
         parts.append(t)
     if "comparability" in cmp:
         parts.append(comparability_line(cmp["comparability"]))

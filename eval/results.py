@@ -37,6 +37,9 @@ SCORES_SCHEMA = pa.schema(
         ("n_chosen", pa.int32()),
         ("scores", pa.list_(pa.float64())),
         ("row_sha256", pa.string()),
+        # tokens of each completion as the model read it (same order as scores), for the report's
+        # length-bias view; null when the writer did not measure them. Older files lack the column.
+        ("lengths", pa.list_(pa.int32())),
     ]
 )
 
@@ -72,6 +75,7 @@ def scores_table(rows: Sequence[RowScore]) -> pa.Table:
             "n_chosen": [r.n_chosen for r in ordered],
             "scores": [list(r.scores) for r in ordered],
             "row_sha256": [r.row_sha256 for r in ordered],
+            "lengths": [list(r.lengths) if r.lengths else None for r in ordered],
         },
         schema=SCORES_SCHEMA,
     )

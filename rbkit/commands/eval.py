@@ -81,30 +81,87 @@ def eval_command(
 
 
 def report_command(
-    folder: Path = typer.Argument(..., help="A result folder written by `rbkit eval`."),
+    results: list[Path] = typer.Argument(..., help="Result folders written by `rbkit eval`, RewardBench results folders (eval-set/<org>/<model>.json, v1 or v2) or such files."),
+    html: Path | None = typer.Option(None, "--html", help="Write one self-contained HTML report here (leaderboard, plots, length bias, ties, judges, best-of-N)."),
+    fmt: str = typer.Option("table", "--format", help="table (rich tables) | md (the leaderboard as Markdown)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="With --format md: write the Markdown here instead of stdout."),
+    export: tuple[str, Path] | None = typer.Option(None, "--export", metavar="rewardbench DIR", help="Write RESULT in the RewardBench results layout (eval-set/, eval-set-scores/) into DIR."),
+    with_compare: bool = typer.Option(False, "--compare", help="With --html: add paired comparisons (forest plots) of every two rbkit results."),
+    resamples: int = typer.Option(2000, "--resamples", help="Paired bootstrap resamples for --compare."),
 ) -> None:
-    """Print a result folder as tables: subsets with CIs, sections, the three overall conventions."""
-    from rbkit.eval import results as results_io
-    from rbkit.eval.report import print_results
+    """Report results: rich tables, a Markdown leaderboard, or one HTML page; published results beside yours."""
+    from rbkit.core.errors import RbkitError
+    from rbkit.core.files import atomic_write
+    from rbkit.eval.report_entry import RBKIT, load_entries
 
-    res, _ = results_io.read(folder)
-    print_results(res)
+    if fmt not in ("table", "md"):
+        raise typer.BadParameter("--format must be 'table' or 'md'")
+    entries = load_entries(results)
+    if export is not None and export[0] is not None:
+        from rbkit.eval.rewardbench_export import export_rewardbench
+
+        if export[0] != "rewardbench":
+            raise typer.BadParameter(f"--export {export[0]!r}: the one layout is 'rewardbench'")
+        if len(entries) != 1:
+            raise RbkitError(f"--export takes one result; got {len(entries)}")
+        written = export_rewardbench(entries[0], export[1])
+        for path in written:
+            typer.echo(f"wrote {path}")
+    comparisons = []
+    if with_compare:
+        from rbkit.eval.compare import compare_many
+
+        for bench in ("reward-bench", "reward-bench-2"):  # only results on the same benchmark pair up
+            same = [Path(e.path) for e in entries if e.origin == RBKIT and e.benchmark == bench]
+            comparisons += compare_many(same, resamples=resamples) if len(same) > 1 else []
+    if html is not None:
+        from rbkit.eval.html_report import render_report
+
+        atomic_write(html, render_report(entries, comparisons))
+        typer.echo(f"wrote {html}")
+    if fmt == "md":
+        from rbkit.eval.leaderboard import build
+        from rbkit.eval.leaderboard_md import leaderboard_markdown
+
+        text = leaderboard_markdown(build(entries))
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            atomic_write(out, text)
+            typer.echo(f"wrote {out}")
+    elif html is None and (export is None or export[0] is None):
+        from rbkit.eval.report import print_results
+
+        for e in entries:
+            if e.origin == RBKIT:
+                print_results(e.results)
+        if any(e.origin != RBKIT for e in entries):
+            from rbkit.eval.leaderboard import build
+            from rbkit.eval.leaderboard_md import leaderboard_markdown
+
+            typer.echo(leaderboard_markdown(build(entries)), nl=False)
 
 
 def compare_command(
-    a: Path = typer.Argument(..., help="Result folder A."),
-    b: Path = typer.Argument(..., help="Result folder B."),
+    folders: list[Path] = typer.Argument(..., help="Two or more result folders: every pair is compared (A before B in the order given)."),
     resamples: int = typer.Option(2000, "--resamples", help="Paired bootstrap resamples."),
     seed: int = typer.Option(0, "--seed"),
-    json_out: Path | None = typer.Option(None, "--json", help="Also write the comparison as JSON here."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the comparison(s) as JSON here (one object for two folders, a list for more)."),
+    html: Path | None = typer.Option(None, "--html", help="Also write the HTML report of these results with a forest plot per pair."),
 ) -> None:
-    """Paired comparison of two models on the same pair ids (paired bootstrap, exact McNemar)."""
-    from rbkit.eval.compare import compare
+    """Paired comparison on the same pair ids: bootstrap CI, exact McNemar, Holm across subsets, verdict."""
+    from rbkit.core.files import atomic_write
+    from rbkit.eval.compare import compare_many
     from rbkit.eval.report import print_comparison
 
-    cmp = compare(a, b, resamples=resamples, seed=seed)
-    print_comparison(cmp)
+    cmps = compare_many(folders, resamples=resamples, seed=seed)
+    for cmp in cmps:
+        print_comparison(cmp)
     if json_out is not None:
-        from rbkit.core.files import atomic_write
+        atomic_write(json_out, json.dumps(cmps[0] if len(cmps) == 1 else cmps, indent=2, sort_keys=True) + "\n")
+    if html is not None:
+        from rbkit.eval.html_report import render_report
+        from rbkit.eval.report_entry import load_entries
 
-        atomic_write(json_out, json.dumps(cmp, indent=2, sort_keys=True) + "\n")
+        atomic_write(html, render_report(load_entries(folders), cmps, title="Reward model comparison"))
+        typer.echo(f"wrote {html}")
