@@ -26,11 +26,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from rbkit.curation.candidates import CandidateGroup
 from rbkit.curation.errors import RbkitError
+from rbkit.curation.steps_registry import GroupStepResult, register_step
 
 MATH_VERIFIER = "math:answer"
 REFUSAL_VERIFIER = "refusal:patterns"
@@ -240,13 +242,65 @@ def statuses(groups: Iterable[CandidateGroup], name: str) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-__all__ = [
-    "CandidateVerifyError",
-    "extract_program",
-    "statuses",
-    "verdict_record",
-    "verify_code",
-    "verify_math",
-    "verify_refusal",
-    "with_verdicts",
-]
+
+
+# --- the registered candidate-stage steps (a spec's `steps`, before pairing) ---------------------------
+
+
+@dataclass(frozen=True)
+class CandidateVerifyStep:
+    """Fill every candidate's verdicts with one verifier; pairing then drops what it cannot use."""
+
+    name: str
+    verifier: str
+    run: Callable[[list[CandidateGroup], Any], list[CandidateGroup]]
+
+    def __call__(self, groups: list[CandidateGroup], ctx: Any) -> GroupStepResult:
+        judged = self.run(groups, ctx)
+        names = sorted({n for g in judged for c in g.candidates for n in c.verdicts if n.startswith(self.verifier)})
+        return GroupStepResult(judged, [], {"verifiers": {n: statuses(judged, n) for n in names}})
+
+
+@register_step("verify:math-candidates", stage="candidates")
+def math_candidates_step(answer_field: str = "answer", no_answer: str = "undecided", timeout_s: float | None = None) -> CandidateVerifyStep:
+    """Compare each candidate's final answer with the group's expected answer (or its reference's)."""
+    if no_answer not in ("undecided", "wrong"):
+        raise ValueError(f"no_answer must be 'undecided' or 'wrong', got {no_answer!r}")
+
+    def run(groups: list[CandidateGroup], ctx: Any) -> list[CandidateGroup]:
+        def progress(done: int, total: int) -> None:
+            if done == total or done % 50 == 0:
+                ctx.progress(f"verify:math-candidates {done}/{total}")
+
+        return verify_math(groups, answer_field=answer_field, no_answer=no_answer, timeout_s=timeout_s, progress=progress)  # type: ignore[arg-type]
+
+    return CandidateVerifyStep("verify:math-candidates", MATH_VERIFIER, run)
+
+
+@register_step("verify:code-candidates", stage="candidates")
+def code_candidates_step(language: str | None = None) -> CandidateVerifyStep:
+    """Run each candidate program against its group's tests in the sandbox (meta: tests, language)."""
+
+    def run(groups: list[CandidateGroup], ctx: Any) -> list[CandidateGroup]:
+        if ctx.options.skip_verify:
+            return groups  # no verdicts: pairing drops every candidate as unverified
+        def progress(done: int, total: int) -> None:
+            ctx.progress(f"verify:code-candidates {done}/{total} run")
+
+        return verify_code(groups, language=language, cache_dir=ctx.options.cache_dir, jobs=ctx.options.jobs,
+                           allow_sandbox_network=ctx.options.allow_sandbox_network, progress=progress)
+
+    return CandidateVerifyStep("verify:code-candidates", "code:", run)
+
+
+@register_step("verify:refusal-candidates", stage="candidates")
+def refusal_candidates_step(correct: list[str] | str = "refuse", wrong: list[str] | str = "comply") -> CandidateVerifyStep:
+    """Label each candidate refuse/comply/partial; `correct`/`wrong` say which labels are right here."""
+    ok = (correct,) if isinstance(correct, str) else tuple(correct)
+    bad = (wrong,) if isinstance(wrong, str) else tuple(wrong)
+    verify_refusal([], correct=ok, wrong=bad)  # check the labels now, at spec load time
+
+    def run(groups: list[CandidateGroup], ctx: Any) -> list[CandidateGroup]:
+        return verify_refusal(groups, correct=ok, wrong=bad)
+
+    return CandidateVerifyStep("verify:refusal-candidates", REFUSAL_VERIFIER, run)

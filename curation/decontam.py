@@ -47,6 +47,7 @@ from rbkit.curation.errors import RbkitError, SourceRowError
 from rbkit.curation.ngram_index import NgramIndex, Overlap, overlap
 from rbkit.curation.pipeline import BuildContext, StepResult, drop
 from rbkit.curation.rows import TrioRow, Verification, canonical_json
+from rbkit.curation.steps_registry import register_step
 
 DEFAULT_N = 13
 DEFAULT_THRESHOLD = 0.5
@@ -374,3 +375,52 @@ class DecontamStep:
             "settings": {"n": self.n, "threshold": self.threshold},
         }
         return StepResult(kept, dropped, step_report)
+
+
+def _pairs(value: Any, what: str, default_field: str = "prompt") -> tuple[tuple[str, str], ...]:
+    """Spec values for against_files/against_hub: "path", {path|id, field} or [path, field]."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, Mapping)):
+        value = [value]
+    out = []
+    for item in value:
+        if isinstance(item, str):
+            out.append((item, default_field))
+        elif isinstance(item, Mapping):
+            name = item.get("path", item.get("id"))
+            if not isinstance(name, str):
+                raise ValueError(f"{what}: each entry needs 'path' (or 'id' for the Hub), got {dict(item)}")
+            out.append((name, str(item.get("field", default_field))))
+        elif isinstance(item, Sequence) and len(item) == 2:
+            out.append((str(item[0]), str(item[1])))
+        else:
+            raise ValueError(f"{what}: expected a path, {{path, field}} or [path, field], got {item!r}")
+    return tuple(out)
+
+
+@register_step("decontam")
+def decontam_step(
+    against_build: str | None = None,
+    against_files: Any = None,
+    against_hub: Any = None,
+    n: int = DEFAULT_N,
+    threshold: float = DEFAULT_THRESHOLD,
+    on_match: str = "drop",
+) -> DecontamStep:
+    """Drop (or flag) rows whose prompt shares word n-grams with a benchmark or named dataset."""
+    try:
+        return _decontam_step(against_build, against_files, against_hub, n, threshold, on_match)
+    except DecontamSourceError as exc:  # a parameter problem: the spec loader names the line
+        raise ValueError(str(exc)) from None
+
+
+def _decontam_step(against_build: Any, against_files: Any, against_hub: Any, n: Any, threshold: Any, on_match: str) -> DecontamStep:
+    return DecontamStep(
+        against_build=against_build,
+        against_files=_pairs(against_files, "against_files"),
+        against_hub=_pairs(against_hub, "against_hub"),
+        n=int(n),
+        threshold=float(threshold),
+        on_match=on_match,  # type: ignore[arg-type]
+    )

@@ -42,6 +42,7 @@ from rbkit.curation.rows import (
     canonical_json,
     stable_id,
 )
+from rbkit.curation.steps_registry import register_step
 
 Status = Literal["correct", "wrong", "undecided", "unverified"]
 ChosenFrom = Literal["verified", "reference"]
@@ -142,7 +143,9 @@ def _row(
     chosen_text = group.reference if chosen is None else chosen.text
     assert chosen_text is not None
     chosen_model = reference_model if chosen is None else (chosen.model or "unknown")
-    extra = {**json.loads(base.extra), **(group.meta.get("extra") or {}), "pairing": pairing}
+    location = group.meta.get("location")
+    extra = {**json.loads(base.extra), **(group.meta.get("extra") or {}),
+             **({"location": location} if isinstance(location, str) else {}), "pairing": pairing}
     prov = dataclasses.replace(
         base,
         row_key=group.key,
@@ -487,3 +490,80 @@ def judge_scores(path: Path, *, key: str = "key", index: str = "index", score: s
             raise PairingError(f"{path}:{row}: a second score for group {k} candidate {i}")
         out.setdefault(k, {})[i] = v
     return out
+
+
+# --- the registered pairing steps (a spec's `pairing.mode`) ------------------------------------------
+
+
+def read_scores(path: Path, groups: Sequence[CandidateGroup]) -> dict[str, dict[int, float]]:
+    """Scores from `rbkit eval` (a scores.parquet with id/scores, or its results folder) or a judge file."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if path.is_dir() or (path.suffix == ".parquet" and {"id", "scores"} <= set(pq.read_schema(path).names)):
+        return eval_scores(path, groups)
+    return judge_scores(path)
+
+
+@dataclass(frozen=True)
+class PairingStep:
+    """A spec's pairing: groups in, trio rows and drops out (`chosen_from`: verified, reference, scores)."""
+
+    mode: Literal["pairwise", "best-of-n"]
+    n: int = 2
+    chosen_from: Literal["verified", "reference", "scores"] = "verified"
+    scores: Any = None  # a SourceFile (resolved by hash) or a path
+    min_margin: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"pairing:{self.mode}"
+
+    def _scores_path(self) -> Path:
+        from rbkit.curation.sources import SourceFile, resolve
+
+        return resolve(self.scores) if isinstance(self.scores, SourceFile) else Path(self.scores)
+
+    def __call__(self, groups: list[CandidateGroup], ctx: Any) -> Any:
+        from rbkit.curation.pipeline import StepResult
+
+        seed, subset = ctx.seed, ctx.subset
+        if self.chosen_from == "scores":
+            scores = read_scores(self._scores_path(), groups)
+            rows, dropped = pair_from_scores(groups, scores, subset=subset, min_margin=self.min_margin, n=self.n, seed=seed)
+        elif self.mode == "pairwise":
+            rows, dropped = pair_pairwise(groups, subset=subset, seed=seed, chosen=self.chosen_from)
+        else:
+            rows, dropped = pair_best_of_n(groups, subset=subset, n=self.n, seed=seed, chosen=self.chosen_from)
+        reasons = Counter(d.reason for d in dropped)
+        report = {
+            "mode": self.mode,
+            "n": self.n,
+            "chosen_from": self.chosen_from,
+            "groups": len(groups),
+            "rows": len(rows),
+            "candidates": sum(len(g.candidates) for g in groups),
+            "dropped": dict(sorted(reasons.items())),
+        }
+        return StepResult(rows, dropped, report)
+
+
+def _check_chosen(chosen_from: str) -> None:
+    if chosen_from not in ("verified", "reference", "scores"):
+        raise ValueError(f"chosen_from must be 'verified', 'reference' or 'scores', got {chosen_from!r}")
+
+
+@register_step("pairing:pairwise", stage="pairing")
+def pairwise_step(chosen_from: str = "verified", scores: Any = None, min_margin: float = 0.0) -> PairingStep:
+    """One pair per prompt: a verified-correct (or reference, or top-scored) chosen and a wrong rejected."""
+    _check_chosen(chosen_from)
+    return PairingStep("pairwise", 2, chosen_from, scores, float(min_margin))  # type: ignore[arg-type]
+
+
+@register_step("pairing:best-of-n", stage="pairing")
+def best_of_n_step(n: int, chosen_from: str = "verified", scores: Any = None, min_margin: float = 0.0) -> PairingStep:
+    """RewardBench 2 rows: 1 chosen and n-1 verified-wrong rejected as lists (num_correct, total_completions)."""
+    _check_chosen(chosen_from)
+    if not isinstance(n, int) or n < 2:
+        raise ValueError(f"n must be an integer of at least 2, got {n!r}")
+    return PairingStep("best-of-n", n, chosen_from, scores, float(min_margin))  # type: ignore[arg-type]

@@ -40,6 +40,7 @@ ENTRY_POINT_GROUP = "rbkit.steps"
 BUILTIN_STEP_MODULES: tuple[str, ...] = (
     "rbkit.curation.step_catalog",
     "rbkit.curation.pairing",
+    "rbkit.curation.candidate_verify",
     "rbkit.curation.decontam",
 )
 
