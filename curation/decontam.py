@@ -131,7 +131,7 @@ def prompt_text(value: Any) -> str | None:
     return None
 
 
-def _rows(path: Path, label: str) -> Iterable[tuple[int, dict[str, Any] | SourceRowError]]:
+def source_rows(path: Path, label: str) -> Iterable[tuple[int, dict[str, Any] | SourceRowError]]:
     from rbkit.curation.readers import csv_rows, json_array_rows, jsonl_rows, parquet_rows
 
     suffix = path.suffix.lower()
@@ -151,7 +151,7 @@ def file_prompts(path: Path, field: str = "prompt", *, id_field: str | None = No
     label = str(path)
     out: list[Prompt] = []
     try:
-        for row, rec in _rows(path, label):
+        for row, rec in source_rows(path, label):
             if isinstance(rec, SourceRowError):
                 raise rec
             if field not in rec:

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from rbkit.commands import build as build_cmd
+from rbkit.commands import decontam as decontam_cmd
 from rbkit.commands import eval as eval_cmd
 from rbkit.commands import ls as ls_cmd
 from rbkit.commands import publish as publish_cmd
@@ -31,6 +32,7 @@ validate_cmd.register(app)
 ls_cmd.register(app)
 publish_cmd.register(app)
 review_cmd.register(app)
+decontam_cmd.register(app)
 
 
 def _err(text: str) -> None:
