@@ -6,22 +6,44 @@ lines are written batch by batch with a single `write` and a flush. A run killed
 point (SIGKILL included) leaves at worst a torn last line, which the next run drops before
 appending; it then scores only the rows that are not in the file. Batch size is not part of
 the key: scores do not depend on it.
+
+Several processes may append to one file at once (the ranks of a `torchrun` launch, on one
+machine or on a shared filesystem): each batch is written under an exclusive `flock`, and a
+writer that finds the file not ending in a newline (a process killed mid-write) starts a new
+line first, so lines never interleave and a torn one costs only its own row.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from rbkit.core.files import atomic_write
 from rbkit.core.jsonio import canonical_json
 from rbkit.core.paths import cache_root
 
 FORMAT = 1
+
+
+@contextlib.contextmanager
+def _locked(fh: IO[str]) -> Iterator[None]:
+    """An exclusive advisory lock on an open file (no-op where flock does not exist)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one process per cache there
+        yield
+        return
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def cache_dir() -> Path:
@@ -84,8 +106,39 @@ class ScoreCache:
             self.rows[h] = row
             lines.append(json.dumps({"h": h, "s": list(row.scores), "t": row.truncated}) + "\n")
         if lines and self._fh is not None:
-            self._fh.write("".join(lines))
-            self._fh.flush()
+            self._append("".join(lines))
+
+    def _append(self, text: str) -> None:
+        """One locked write at the end of the file, on a line of its own."""
+        fh = self._fh
+        assert fh is not None
+        with _locked(fh):
+            fh.seek(0, os.SEEK_END)
+            if fh.tell() > 0:
+                with open(fh.name, "rb") as peek:
+                    peek.seek(-1, os.SEEK_END)
+                    if peek.read(1) != b"\n":  # another writer died mid-line
+                        text = "\n" + text
+            fh.write(text)
+            fh.flush()
+
+    def absorb(self, items: Iterable[tuple[str, CachedRow]]) -> None:
+        """Rows other processes scored: remembered, and appended only if the file lacks them
+        (a cache folder not shared between machines); on a shared one they are there already."""
+        items = list(items)
+        on_disk: set[str] = set()
+        if self.path is not None:
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                if line.startswith('{"h": '):
+                    try:
+                        on_disk.add(json.loads(line)["h"])
+                    except (json.JSONDecodeError, KeyError):
+                        continue
+        for h, row in items:
+            self.rows[h] = row
+        missing = [(h, row) for h, row in items if h not in on_disk]
+        if missing:
+            self.add(missing)
 
     def close(self) -> None:
         if self._fh is not None:

@@ -8,25 +8,29 @@ next one starts, so a killed run restarts where it stopped and ends with the sam
 from __future__ import annotations
 
 import math
+import os
 import resource
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 from rbkit.eval import aggregate as agg
+from rbkit.eval import distributed as dp
 from rbkit.eval import results as results_io
 from rbkit.eval.batching import collate, plan
+from rbkit.eval.budget import token_budget
 from rbkit.eval.cache import CachedRow, ScoreCache, cache_key
 from rbkit.eval.comparability import assess, label_overall
 from rbkit.eval.data import Dataset, Pair, is_build_folder, load_build_folder, load_file
 from rbkit.eval.errors import DatasetError, ModelError
 from rbkit.eval.heads import LoadOptions, Scorer, get_head
 from rbkit.eval.models import ModelRef, fingerprint, resolve
+from rbkit.eval.placement import ATTN_IMPLEMENTATIONS, parse_max_memory
 from rbkit.eval.prefix_cache import Work, with_prefix_sharing
 from rbkit.eval.render import TRUNCATION_POLICY, EncodedPair, Renderer
 from rbkit.eval.scoring import TiesPolicy
@@ -67,7 +71,12 @@ class EvalConfig:
     ties: TiesPolicy = "wrong"
     dtype: str = "float32"
     device: str = "auto"
-    max_tokens: int = 8192
+    max_tokens: int | None = None  # None: 8192 on CPU, probed from free memory on GPU (eval.budget)
+    device_map: str | None = None  # accelerate placement across devices/CPU/disk ("auto")
+    max_memory: str | None = None  # with device_map: "cpu=2GiB,0=70GiB"
+    offload_folder: Path | None = None  # with device_map: where weights offloaded to disk go
+    attn_implementation: str | None = None  # passed to transformers: eager | sdpa | flash_attention_2 | ...
+    ref_device: str | None = None  # DPO reference on its own device (default: the policy's)
     batch_size: int | None = None
     bootstrap: int = 1000
     seed: int = 0
@@ -132,14 +141,32 @@ def pick_device(name: str) -> str:
     return name
 
 
-def load_scorer(cfg: EvalConfig, say: Callable[[str], None]) -> tuple[Scorer, ModelRef, ModelRef | None, str, bool]:
-    """(scorer, model, reference, kind, is_default_model)."""
-    options = LoadOptions(
+def load_options(cfg: EvalConfig, device: str) -> LoadOptions:
+    """Dtype and placement: one device, or an accelerate device map; attention as asked."""
+    if cfg.device_map is None and (cfg.max_memory or cfg.offload_folder):
+        raise ModelError("--max-memory and --offload-folder only apply with --device-map")
+    if cfg.attn_implementation is not None and cfg.attn_implementation not in ATTN_IMPLEMENTATIONS:
+        raise ModelError(f"--attn-implementation {cfg.attn_implementation!r}: expected one of {', '.join(ATTN_IMPLEMENTATIONS)}")
+    try:
+        max_memory = parse_max_memory(cfg.max_memory)
+    except ValueError as exc:
+        raise ModelError(str(exc)) from exc
+    return LoadOptions(
         dtype=DTYPES[cfg.dtype],
-        device=pick_device(cfg.device),
+        device=device,
         random_head_seed=cfg.random_head_seed,
         trust_remote_code=cfg.trust_remote_code,
+        device_map=cfg.device_map,
+        max_memory=max_memory,
+        offload_folder=cfg.offload_folder,
+        attn_implementation=cfg.attn_implementation,
     )
+
+
+def load_scorer(cfg: EvalConfig, say: Callable[[str], None],
+                device: str | None = None) -> tuple[Scorer, ModelRef, ModelRef | None, str, bool]:
+    """(scorer, model, reference, kind, is_default_model)."""
+    options = load_options(cfg, device or pick_device(cfg.device))
     default = cfg.model is None
     if default:
         from rbkit.eval.default_model import DEFAULT_ID, default_model_dir
@@ -157,7 +184,10 @@ def load_scorer(cfg: EvalConfig, say: Callable[[str], None]) -> tuple[Scorer, Mo
 
         if cfg.reduction not in ("sum", "avg", "norm"):
             raise ModelError(f"--dpo-reduction {cfg.reduction!r}: expected sum, avg or norm")
-        scorer: Scorer = load_dpo(model, reference, cfg.reduction, options)  # type: ignore[arg-type]
+        if cfg.ref_device is not None and reference is None:
+            raise ModelError("--ref-device only applies with --ref-model")
+        ref_device = pick_device(cfg.ref_device) if cfg.ref_device else None
+        scorer: Scorer = load_dpo(model, reference, cfg.reduction, options, ref_device)  # type: ignore[arg-type]
     elif kind == "classifier":
         scorer = get_head(cfg.head)(model, options)
     else:
@@ -210,6 +240,9 @@ def scoring_config(cfg: EvalConfig, scorer: Scorer, renderer: Renderer, kind: st
         "device": device.split(":")[0],
         "compat": cfg.compat,
         "prefix_sharing": cfg.prefix_sharing,  # same scores by design, but a resume never mixes the two
+        # only when set, so that the keys of existing caches stay as they were
+        **({"attn_implementation": cfg.attn_implementation} if cfg.attn_implementation else {}),
+        **({"device_map": cfg.device_map} if cfg.device_map else {}),
     }
 
 
@@ -233,26 +266,49 @@ def make_renderer(cfg: EvalConfig, scorer: Scorer, kind: str) -> Renderer:
 
 
 def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
+    """Score the dataset; under torchrun/accelerate launch each rank scores its share and rank 0
+    writes the results (the other ranks return an outcome with empty results)."""
     started = time.perf_counter()
     console = console or Console(stderr=True)
+    launch = dp.detect()
+    if not launch.main:  # one progress bar and one set of notes per launch
+        cfg = replace(cfg, progress=False)
+        console = Console(stderr=True, quiet=True)
     say = (lambda m: console.print(f"[dim]{m}[/]", highlight=False)) if cfg.progress else (lambda m: None)
-    if cfg.bootstrap < 0 or cfg.max_tokens < 1 or (cfg.batch_size is not None and cfg.batch_size < 1):
+    if cfg.bootstrap < 0 or (cfg.max_tokens is not None and cfg.max_tokens < 1) or (
+            cfg.batch_size is not None and cfg.batch_size < 1):
         raise DatasetError("--bootstrap must be >= 0, --max-tokens and --batch-size >= 1")
     if cfg.dtype not in DTYPES:
         raise ModelError(f"--dtype {cfg.dtype!r}: expected one of {', '.join(DTYPES)}")
     if cfg.max_length is not None and cfg.max_length < 1:
         raise DatasetError(f"--max-length {cfg.max_length}: must be at least 1 token")
     pick_device(cfg.device)  # a bad --device stops the run before any work
-    if cfg.out is not None:
+    device = pick_device(dp.rank_device(cfg.device, launch, torch.cuda.is_available()))
+    if launch.main and cfg.out is not None:
         results_io.prepare(cfg.out)
+    group = dp.Group(launch, device) if launch.distributed else None
+    try:
+        return _run(cfg, console, say, started, launch, device, group)
+    finally:
+        if group is not None:
+            group.close()
+
+
+def _run(cfg: EvalConfig, console: Console, say: Callable[[str], None], started: float, launch: dp.Launch,
+         device: str, group: dp.Group | None) -> EvalOutcome:
     dataset = load_dataset_spec(cfg.dataset, cfg.subsets, cfg.dataset_revision)
     if cfg.sample is not None:
         dataset = dataset.sample(cfg.sample, cfg.seed)
     say(f"{len(dataset.pairs)} rows in {len(dataset.subsets)} subsets from {dataset.description.get('path') or dataset.description.get('repo')}")
-    scorer, model, reference, kind, is_default = load_scorer(cfg, say)
+    scorer, model, reference, kind, is_default = load_scorer(cfg, say, device)
+    max_tokens, budget_source = token_budget(cfg.max_tokens, scorer)
+    if group is not None and budget_source == "probe":  # one batch plan for all ranks
+        max_tokens = group.smallest(max_tokens)
+    cfg = replace(cfg, max_tokens=max_tokens)
+    if budget_source == "probe":
+        say(f"token budget {max_tokens} per batch, from free device memory (--max-tokens sets it)")
     if cfg.prefix_sharing:
-        scorer = with_prefix_sharing(scorer, cfg.max_tokens)
-    device = pick_device(cfg.device)
+        scorer = with_prefix_sharing(scorer, max_tokens)
     renderer = make_renderer(cfg, scorer, kind)
     config_key = scoring_config(cfg, scorer, renderer, kind, reference, device)
     notices = list(scorer.notices)
@@ -268,12 +324,24 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
                       highlight=False)
 
     pairs = dataset.pairs
+    shards: list[dict[str, Any]] | None = None
+    if group is not None and not launch.main:  # rank 0 creates the cache file (and drops a torn line) first
+        group.barrier()
     with ScoreCache.open(model.fingerprint, config_key, persist=cfg.cache) as cache:
-        todo = [i for i, p in enumerate(pairs) if cache.get(p.content_hash) is None]
+        todo = [i for i, p in enumerate(pairs) if cache.get(p.content_hash) is None] if launch.main else []
+        if group is not None:
+            if launch.main:
+                group.barrier()
+            todo = group.broadcast(todo)  # rank 0's view: every rank plans the same rows
         cached = len(pairs) - len(todo)
         if cached:
             say(f"resuming: {cached} of {len(pairs)} rows already scored ({cache.path})")
-        stats = score_missing(pairs, todo, scorer, renderer, cache, cfg, console)
+        if group is None:
+            stats = score_missing(pairs, todo, scorer, renderer, cache, cfg, console)
+        else:
+            stats, shards = score_shard(pairs, todo, scorer, renderer, cache, cfg, console, launch, group)
+            if shards is None:  # not rank 0: its rows are with rank 0 now
+                return EvalOutcome({}, [], None, list(scorer.notices))
         notices += [n for n in scorer.notices if n not in notices]  # raised while scoring (prefix fallback)
         row_scores = [cache.get(p.content_hash) for p in pairs]
         cache_path = cache.path
@@ -310,12 +378,16 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
             "dtype": cfg.dtype,
             "device": device,
             "max_tokens": cfg.max_tokens,
+            "max_tokens_source": budget_source,
             "batch_size": cfg.batch_size,
             "bootstrap": {"resamples": cfg.bootstrap, "seed": cfg.seed, "confidence": 0.95},
             "template": renderer.name,
             "random_head_seed": config_key["random_head_seed"],
             "compat": cfg.compat,
             "prefix_sharing": cfg.prefix_sharing,
+            "device_map": cfg.device_map,
+            "ref_device": cfg.ref_device,
+            "attn_implementation": cfg.attn_implementation,
         },
         "scorer": scorer.describe(),
         "rendering": renderer.describe(),
@@ -342,6 +414,8 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
             "threads": torch.get_num_threads(),
         },
     }
+    if shards is not None:
+        results["distributed"] = dp.distributed_block(launch, group.backend, shards)  # type: ignore[union-attr]
     if cfg.out is not None:
         results_io.write(cfg.out, results, rows)
     else:
@@ -354,22 +428,69 @@ def peak_rss_mb() -> float:
     return usage / (1024 * 1024) if sys.platform == "darwin" else usage / 1024
 
 
-def score_missing(pairs: Sequence[Pair], todo: Sequence[int], scorer: Scorer, renderer: Renderer, cache: ScoreCache,
-                  cfg: EvalConfig, console: Console) -> dict[str, Any]:
-    """Tokenise the rows not in the cache, score them batch by batch, append each batch."""
-    stats = {"seconds": 0.0, "tokens": 0, "padded": 0, "computed_real": 0, "batches": 0}
-    if not todo:
-        return stats
+def encode_and_plan(pairs: Sequence[Pair], todo: Sequence[int], scorer: Scorer, renderer: Renderer,
+                    cfg: EvalConfig) -> tuple[list[Pair], list[EncodedPair], list[list[int]]]:
+    """The rows to score, their encodings, and the batch plan (the same in every process)."""
     subset_pairs = [pairs[i] for i in todo]
     encoded: list[EncodedPair] = []
     for i in range(0, len(subset_pairs), ENCODE_CHUNK):
         encoded.extend(renderer.encode(subset_pairs[i : i + ENCODE_CHUNK], boundaries=scorer.needs_boundaries))
     renderer.apply_length_policy(subset_pairs, encoded, boundaries=scorer.needs_boundaries)
     batches = getattr(scorer, "plan", plan)(encoded, max_tokens=cfg.max_tokens, max_pairs=cfg.batch_size)
-    total_tokens = sum(e.tokens for e in encoded)
+    return subset_pairs, encoded, batches
+
+
+def score_missing(pairs: Sequence[Pair], todo: Sequence[int], scorer: Scorer, renderer: Renderer, cache: ScoreCache,
+                  cfg: EvalConfig, console: Console) -> dict[str, Any]:
+    """Tokenise the rows not in the cache, score them batch by batch, append each batch."""
+    if not todo:
+        return {"seconds": 0.0, "tokens": 0, "padded": 0, "computed_real": 0, "batches": 0}
+    subset_pairs, encoded, batches = encode_and_plan(pairs, todo, scorer, renderer, cfg)
+    return score_batches(subset_pairs, encoded, batches, scorer, cache, cfg, console)
+
+
+def score_shard(pairs: Sequence[Pair], todo: Sequence[int], scorer: Scorer, renderer: Renderer, cache: ScoreCache,
+                cfg: EvalConfig, console: Console, launch: dp.Launch,
+                group: dp.Group) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    """This rank's whole batches of the single-process plan, then everything gathered on rank 0.
+
+    Returns the summed run figures and one record per rank on rank 0; (own figures, None) elsewhere."""
+    subset_pairs, encoded, batches = encode_and_plan(pairs, todo, scorer, renderer, cfg) if todo else ([], [], [])
+    mine = dp.assign([sum(encoded[r].tokens for r in b) for b in batches], launch.world_size)[launch.rank]
+    before = set(cache.rows)
+    stats = score_batches(subset_pairs, encoded, [batches[b] for b in mine], scorer, cache, cfg, console,
+                          exit_after=dp.exit_after(launch))
+    scored = [(h, row) for h, row in cache.rows.items() if h not in before]
+    record = {"rows": len(scored), "scored": scored, "batches": stats["batches"], "tokens": stats["tokens"],
+              "seconds": stats["seconds"], "threads": torch.get_num_threads(), "stats": stats,
+              "notices": list(scorer.notices)}
+    gathered = group.gather(record)
+    if gathered is None:
+        return stats, None
+    seen: set[str] = set()
+    for rec in gathered:
+        hashes = {h for h, _ in rec["scored"]}
+        if hashes & seen:  # the plan gives each row to one batch and each batch to one rank
+            raise ModelError(f"{len(hashes & seen)} rows were scored by more than one rank")
+        seen |= hashes
+        if rec is not record:
+            cache.absorb(rec["scored"])
+        scorer.notices.extend(n for n in rec["notices"] if n not in scorer.notices)
+    total = {k: sum(rec["stats"][k] for rec in gathered) for k in ("tokens", "padded", "computed_real", "batches")}
+    total["seconds"] = max(rec["stats"]["seconds"] for rec in gathered)  # the ranks ran side by side
+    shards = [{k: rec[k] for k in ("rows", "batches", "tokens", "seconds", "threads")} for rec in gathered]
+    return total, shards
+
+
+def score_batches(subset_pairs: Sequence[Pair], encoded: Sequence[EncodedPair], batches: Sequence[list[int]],
+                  scorer: Scorer, cache: ScoreCache, cfg: EvalConfig, console: Console,
+                  exit_after: int | None = None) -> dict[str, Any]:
+    """Score batches in order, appending each to the cache as soon as it is done."""
+    stats = {"seconds": 0.0, "tokens": 0, "padded": 0, "computed_real": 0, "batches": 0}
+    total_tokens = sum(encoded[r].tokens for b in batches for r in b)
     t0 = time.perf_counter()
     with make_progress(console, cfg.progress) as progress:
-        task = progress.add_task("scoring", total=total_tokens, pairs=0, total_pairs=len(encoded))
+        task = progress.add_task("scoring", total=total_tokens, pairs=0, total_pairs=sum(len(b) for b in batches))
         done = 0
         for rows in batches:
             batch = collate(rows, encoded, scorer.pad_id)
@@ -386,6 +507,8 @@ def score_missing(pairs: Sequence[Pair], todo: Sequence[int], scorer: Scorer, re
             stats["batches"] += 1
             done += len(rows)
             progress.update(task, advance=batch.real_tokens, pairs=done)
+            if exit_after is not None and stats["batches"] >= exit_after:
+                os._exit(3)  # eval.distributed's test hook: a rank dying mid-run
     stats["seconds"] = time.perf_counter() - t0
     work = getattr(scorer, "work", None)
     if isinstance(work, Work):  # positions actually computed (shared prefixes once, little padding)
