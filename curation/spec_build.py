@@ -17,6 +17,7 @@ A trio mapping (prompt/chosen/rejected) yields rows directly. A candidate mappin
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -255,8 +256,14 @@ def check_sources(declared: list[DeclaredSubset], *, download: bool = False) -> 
                     fetch(src.file)
                 resolve(src.file)
             except SourceHashError as exc:
-                detail = " ".join(str(exc).split())
-                raise item.doc.error(("sources", src.key, "sha256"), f"the file's bytes are not the pinned ones (nothing was written): {detail}") from None
+                actual = re.search(r"actual\s+([0-9a-f]{64})", str(exc))
+                where = src.label if src.file.kind == "local" else f"{src.label} (as downloaded or cached)"
+                raise item.doc.error(
+                    ("sources", src.key, "sha256"),
+                    f"the file's bytes are not the pinned ones (nothing was written): {where} has sha256 "
+                    f"{actual.group(1) if actual else '?'}; restore the pinned file, or pin the new one "
+                    "if the change is intended",
+                ) from None
             except SourceMissingError as exc:
                 detail = " ".join(str(exc).split())
                 hint = "" if src.file.kind == "local" else f" Download it: rbkit build --spec {item.doc.label} --fetch"

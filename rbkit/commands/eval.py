@@ -42,7 +42,12 @@ def eval_command(
     ties: str = typer.Option("wrong", "--ties", help="Pairwise ties: wrong (the original rule) | half."),
     dtype: str = typer.Option("float32", "--dtype", help="float32 | bfloat16 | float16."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda[:N]."),
-    max_tokens: int = typer.Option(8192, "--max-tokens", help="Token budget per batch (sequences x longest, padding included)."),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", help="Token budget per batch (sequences x longest, padding included). Default: 8192 on CPU; on GPU sized from free device memory."),
+    device_map: str | None = typer.Option(None, "--device-map", help="auto: spread a model too big for one device over the GPUs, then CPU, then disk (accelerate); with --max-memory and --offload-folder."),
+    max_memory: str | None = typer.Option(None, "--max-memory", help="With --device-map: memory per device, e.g. 0=70GiB,1=70GiB,cpu=200GiB."),
+    offload_folder: Path | None = typer.Option(None, "--offload-folder", help="With --device-map: where weights that fit nowhere else go (default: a temporary folder)."),
+    attn_implementation: str | None = typer.Option(None, "--attn-implementation", help="Attention kernel passed to transformers: eager | sdpa | flash_attention_2 | flash_attention_3 | flex_attention (default: transformers' choice)."),
+    ref_device: str | None = typer.Option(None, "--ref-device", help="DPO: put the --ref-model on this device (e.g. cuda:1 or cpu) instead of the policy's."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="At most this many pairs per batch (scores do not depend on it)."),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs (0: none)."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
@@ -68,11 +73,15 @@ def eval_command(
         compat=compat,
         ties=ties,  # type: ignore[arg-type]
         dtype=dtype, device=device, max_tokens=max_tokens, batch_size=batch_size, bootstrap=bootstrap,
+        device_map=device_map, max_memory=max_memory, offload_folder=offload_folder,
+        attn_implementation=attn_implementation, ref_device=ref_device,
         seed=seed, random_head_seed=random_head, trust_remote_code=trust_remote_code, cache=not no_cache,
         prefix_sharing=not no_prefix_sharing, progress=not quiet,
     )
     console = Console(stderr=True)
     outcome = run(cfg, console)
+    if not outcome.results:  # a rank other than 0 of a torchrun/accelerate launch: rank 0 reports
+        return
     if json_out:
         typer.echo(json.dumps(outcome.results, indent=2, sort_keys=True))
     elif not quiet:

@@ -19,6 +19,7 @@ from rbkit.curation.spec_build import (
     spec_record_hook,
 )
 from rbkit.curation.spec_file import SpecError, load_spec
+from rbkit.curation.trio_io import read_rows
 from rbkit.curation.validate import validate_path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "specs"
@@ -136,3 +137,22 @@ def test_long_format_candidates_group_by_prompt_id_in_file_order():
     assert groups[0].reference == "2 + 2 = \\boxed{4}"
     assert groups[1].meta["answer"] == "6" and groups[1].meta["extra"] == {"answer": "6"}
     assert groups[1].meta["provenance"]["row_key"] == "generated:q2"
+
+
+def test_long_format_candidates_build_best_of_n_rows_with_the_reference_chosen(tmp_path):
+    build([FIXTURES / "candidates" / "math.toml"], tmp_path / "out")
+    rows = {r.provenance.row_key: r for r in read_rows(tmp_path / "out" / "data" / "spec-math-bon.parquet")}
+    assert rows["generated:q2"].chosen == ("3 + 3 = \\boxed{6}",) and rows["generated:q2"].chosen_model == "reference"
+    assert sorted(rows["generated:q2"].rejected) == ["3 + 3 = 7, so the answer is \\boxed{7}.", "The sum is \\boxed{9}."]
+    dropped = [json.loads(line) for line in (tmp_path / "out" / "dropped.jsonl").read_text().splitlines()]
+    assert [d["reason"] for d in dropped] == ["unused: extra correct candidate (the reference answer is chosen)"] * 2
+
+
+def test_list_column_candidates_pair_by_verdict_and_rebuild_byte_identically(tmp_path):
+    for out in ("a", "b"):
+        build([FIXTURES / "candidates" / "refusals.yaml"], tmp_path / out)
+    rows = read_rows(tmp_path / "a" / "data" / "spec-refusals.parquet")
+    assert [r.chosen[:8] for r in rows] == ["I can't ", "I won't "]
+    assert [r.rejected[:8] for r in rows] == ["Sure! In", "Here is "]
+    for rel in ("data/spec-refusals.parquet", "dropped.jsonl", "build.json", "README.md"):
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
