@@ -101,6 +101,9 @@ def label_overall(block: Mapping[str, Any], benchmark: str, overall: dict[str, A
     """Give each overall convention its `label`; a convention using a section that is missing or
     incomplete (Prior Sets when none were scored) is partial even on comparable core data."""
     for entry in overall.values():
+        if benchmark == "reward-bench-2":  # its overall weighs subsets, already counted in "N/6 subsets"
+            entry["label"] = overall_label(block, benchmark)
+            continue
         extra = []
         for name in [*entry.get("missing", []), *entry.get("weights", {})]:
             if name in CORE_SECTIONS and not block["comparable"]:

@@ -15,7 +15,9 @@ from typing import Any
 
 from rbkit.eval.report import OVERALL_ORDER, SECTION_ORDER
 from rbkit.eval.report_entry import Entry
-from rbkit.eval.sections import RB2_SUBSETS
+from rbkit.eval.sections import PUBLISHED_COUNTS, RB2_SUBSETS
+
+PUBLISHED_ORDER = {name: i for i, name in enumerate(PUBLISHED_COUNTS)}
 
 BENCHMARK_TITLES = {"reward-bench": "RewardBench (v1)", "reward-bench-2": "RewardBench 2"}
 
@@ -85,7 +87,7 @@ def _subset_order(entries: Sequence[Entry], benchmark: str) -> list[str]:
             seen.setdefault(name, s.get("section"))
     if benchmark == "reward-bench-2":
         return sorted(seen, key=lambda n: (RB2_SUBSETS.index(n) if n in RB2_SUBSETS else len(RB2_SUBSETS), n))
-    return sorted(seen, key=lambda n: (rank.get(seen[n] or "", len(rank)), n))
+    return sorted(seen, key=lambda n: (rank.get(seen[n] or "", len(rank)), PUBLISHED_ORDER.get(n, len(PUBLISHED_ORDER)), n))
 
 
 def build(entries: Sequence[Entry]) -> list[Leaderboard]:
