@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 from rbkit.curation.dedup import DedupStep
 from rbkit.curation.errors import SourceMissingError, SourceRowError
-from rbkit.curation.pipeline import BuildContext, SelectStep, Step, StepResult, drop
+from rbkit.curation.pipeline import BuildContext, BuildOptions, SelectStep, Step, StepResult, drop
 from rbkit.curation.readers import jsonl_rows, text_field
-from rbkit.curation.registry import register_source, register_subset
+from rbkit.curation.registry import SubsetSpec, register_source, register_subset
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, resolve, sha256_file
 from rbkit.curation.text_filters import CHAT_ARTEFACT_FILTERS, no_refusal
@@ -170,6 +170,7 @@ class MTBenchSources:
     questions: SourceFile
     judgments: SourceFile
     answers: tuple[tuple[str, SourceFile], ...]  # (model as the judgments name it, its file)
+    judge: tuple[str, str] = JUDGE  # whose grades define the bands; another one makes a substitute
 
     def all(self) -> tuple[SourceFile, ...]:
         return (self.questions, self.judgments, *(src for _, src in self.answers))
@@ -312,8 +313,8 @@ def read_answers(model: str, src: SourceFile, path: Path, ctx: BuildContext, int
         into.answers[(qid, model)] = Answer(model, qid, turns[0], answer_id, model_id, row)
 
 
-def read_grades(src: SourceFile, path: Path, ctx: BuildContext, into: Loaded) -> None:
-    """Turn-1 grades by JUDGE; other judges and turns are skipped, ungraded (-1) ones counted."""
+def read_grades(src: SourceFile, path: Path, ctx: BuildContext, into: Loaded, judge: tuple[str, str] = JUDGE) -> None:
+    """Turn-1 grades by `judge`; other judges and turns are skipped, ungraded (-1) ones counted."""
     label = src.mirror_path
     stats = {"rows": 0, "other_judge_or_turn": 0, "ungraded": 0}
     for row, rec in jsonl_rows(path, label):
@@ -324,9 +325,9 @@ def read_grades(src: SourceFile, path: Path, ctx: BuildContext, into: Loaded) ->
             qid = _int_field(rec, "question_id", label, row)
             turn = _int_field(rec, "turn", label, row)
             model = text_field(rec, "model", label, row)
-            judge = rec.get("judge")
-            if not isinstance(judge, list) or len(judge) != 2 or not all(isinstance(j, str) for j in judge):
-                raise SourceRowError(label, row, "judge", f"expected [judge model, prompt name], got {judge!r}")
+            judge_field = rec.get("judge")
+            if not isinstance(judge_field, list) or len(judge_field) != 2 or not all(isinstance(j, str) for j in judge_field):
+                raise SourceRowError(label, row, "judge", f"expected [judge model, prompt name], got {judge_field!r}")
             score = rec.get("score")
             if isinstance(score, bool) or not isinstance(score, (int, float)):
                 raise SourceRowError(label, row, "score", f"expected a number, got {score!r}")
@@ -334,7 +335,7 @@ def read_grades(src: SourceFile, path: Path, ctx: BuildContext, into: Loaded) ->
         except SourceRowError as err:
             into.bad.append(ctx.bad_row(err))
             continue
-        if tuple(judge) != JUDGE or turn != 1:
+        if tuple(judge_field) != judge or turn != 1:
             stats["other_judge_or_turn"] += 1
             continue
         if score == -1:
@@ -353,7 +354,7 @@ def load(sources: MTBenchSources, ctx: BuildContext) -> Loaded:
     read_questions(sources.questions, paths[sources.questions.name], ctx, loaded)
     for model, src in sources.answers:
         read_answers(model, src, paths[src.name], ctx, loaded)
-    read_grades(sources.judgments, paths[sources.judgments.name], ctx, loaded)
+    read_grades(sources.judgments, paths[sources.judgments.name], ctx, loaded, sources.judge)
     return loaded
 
 
@@ -414,6 +415,8 @@ def build_band(band: Band, sources: MTBenchSources, ctx: BuildContext) -> Iterat
     for g in loaded.grades:  # the first line of a (question, model), as in unique_grades
         by_key.setdefault((g.question_id, g.model), g)
     pairs = candidate_pairs(grades, band)
+    if sources.judge != JUDGE:
+        ctx.report["substitute"] = substitute_label(sources.judge)
     ctx.report["mtbench"] = {
         **loaded.stats,
         "graded_turn1": grades.height,
@@ -463,7 +466,7 @@ def build_band(band: Band, sources: MTBenchSources, ctx: BuildContext) -> Iterat
                     {
                         "question_id": qid,
                         "category": question.category,
-                        "judge": list(JUDGE),
+                        "judge": list(sources.judge),
                         "chosen_score": rec["score"],
                         "rejected_score": rec["score_rejected"],
                         "judgment_rows": [rec["row"], rec["row_rejected"]],
@@ -545,3 +548,60 @@ def _register(band: Band) -> None:
 
 for _band in BANDS:
     _register(_band)
+
+
+# --- substitute: the bands from another judge's grades ------------------------------------------
+# When the GPT-4 judgments are unavailable, `rbkit judge mtbench` grades the mirrored turn-1
+# answers with any judge and MT-Bench's own single-v1 prompt, writing a file in the judgments'
+# format; the same bands then apply to those grades. The subsets keep their names (so sections
+# and weights are the published ones) but carry a `substitute` label naming the judge, so the
+# evaluator never calls their overall a RewardBench one.
+
+SUBSTITUTE_JUDGMENTS = "mtbench/substitute-judgments"
+SUBSTITUTE_PROMPT = "single-v1"
+
+
+def substitute_label(judge: tuple[str, str]) -> str:
+    return (f"turn-1 grades by judge {judge[0]} ({judge[1]}) instead of GPT-4's, over the "
+            f"{len(MIRRORED_ANSWERS)} mirrored answer files (rbkit judge mtbench)")
+
+
+def judged_sources(judgments: Path, judge_model: str, base: MTBenchSources | None = None) -> MTBenchSources:
+    """`base`'s questions and mirrored answers (the Hub-only Llama-2 files are left out) with a
+    local judgments file pinned by its sha256 now."""
+    base = base or SOURCES
+    judgments = judgments.resolve()
+    src = SourceFile(
+        name=SUBSTITUTE_JUDGMENTS, kind="local", repo="local", revision=f"sha256:{sha256_file(judgments)}",
+        path=judgments.name, sha256=sha256_file(judgments), license=LICENSE, citation=CITATION,
+        mirror_path=judgments.name, local_root=str(judgments.parent),
+    )
+    answers = tuple((m, f) for m, f in base.answers if m not in SPACE_ONLY_ANSWERS)
+    return MTBenchSources(base.questions, src, answers, judge=(judge_model, SUBSTITUTE_PROMPT))
+
+
+def substitute_specs(sources: MTBenchSources) -> list[SubsetSpec]:
+    """The three subsets built from `sources` (not registered: a build of its own)."""
+    specs = []
+    for band in BANDS:
+        specs.append(SubsetSpec(
+            name=band.subset, section=band.section, source="mtbench", license=LICENSE, expected=band.expected,
+            sources=sources.all(), build=lambda ctx, band=band: build_band(band, sources, ctx), steps=steps_for(band),
+            description=f"MT-Bench turn 1: {sources.judge[0]} grade {_span(band.chosen)} (chosen) vs "
+                        f"{_span(band.rejected)} (rejected), same question.",
+            substitute=substitute_label(sources.judge),
+        ))
+    return specs
+
+
+def turn1_items(sources: MTBenchSources | None = None) -> list[tuple[int, str, str, str]]:
+    """(question id, model, turn-1 question, turn-1 answer) of every mirrored answer, for grading."""
+    sources = sources or SOURCES
+    ctx = BuildContext("mtbench", BuildOptions())
+    loaded = Loaded()
+    read_questions(sources.questions, resolve(sources.questions), ctx, loaded)
+    for model, src in sources.answers:
+        if model not in SPACE_ONLY_ANSWERS:
+            read_answers(model, src, resolve(src), ctx, loaded)
+    return [(qid, model, loaded.questions[qid].turn1, ans.text)
+            for (qid, model), ans in sorted(loaded.answers.items()) if qid in loaded.questions]

