@@ -36,7 +36,7 @@ def best_of_n(subset: str, row_id: str, scores: Sequence[float], lengths: Sequen
 
 
 def write_result(out: Path, model_id: str, rows: Sequence[RowScore], *, kind: str = "classifier",
-                 judge: dict[str, Any] | None = None, resamples: int = 200, seed: int = 0,
+                 judge: dict[str, Any] | None = None, resamples: int = 1000, seed: int = 0,
                  ref_model: str | None = None) -> Path:
     """Score blocks, comparability and the rest of results.json, exactly as `rbkit eval` fills them."""
     rows = sorted(rows, key=lambda r: (r.subset, r.id))  # the order scores.parquet keeps
