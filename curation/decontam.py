@@ -7,10 +7,11 @@ match with the overlapping text and the reference's source and id.
 
 What is compared, and the defaults:
 
-- Normalisation: NFKC, case-folded, punctuation and symbols deleted, split on whitespace
-  (`ngram_index.normalize`). lm-evaluation-harness's Janitor (lm_eval/decontamination/
-  janitor.py) lower-cases and deletes `string.punctuation` before taking word n-grams; this is
-  the same rule for all of Unicode, so "What's 2+2?" and "whats 22" are the same words.
+- Normalisation: NFKC, case-folded, punctuation and symbols replaced by spaces, split on
+  whitespace (`ngram_index.normalize`). lm-evaluation-harness's Janitor (lm_eval/
+  decontamination/janitor.py) lower-cases and deletes `string.punctuation` before taking word
+  n-grams; replacing instead of deleting also makes spacing around punctuation irrelevant
+  ("f(x)=3x^2-5" and "f(x) = 3x^2 - 5" give the same words), for all of Unicode.
 - n = 13 words: lm-evaluation-harness's default (`Janitor(ngram_n=13)`, the GPT-3 paper's
   contamination check, and the 13-gram files its decontamination reads).
 - Score of a (prompt, reference) pair: the share of words that lie inside shared n-grams,
@@ -55,7 +56,7 @@ MAX_CANDIDATES = 32  # references compared word by word per prompt (most shared 
 QUERY_BATCH = 20_000
 VERIFIER = "decontam:ngram"
 STEP_NAME = "decontam"
-NORMALIZATION = "NFKC, casefold, delete every character that is not a letter, digit or whitespace, split on whitespace"
+NORMALIZATION = "NFKC, casefold, every character that is not a letter, digit or whitespace becomes a space, split on whitespace"
 SCORE_RULE = "max over the two texts of the share of words inside shared n-grams; a match when score > threshold"
 
 
@@ -214,6 +215,7 @@ def parse_hub_id(spec: str) -> tuple[str, str | None, str]:
 def hub_prompts(spec: str, field: str = "prompt") -> list[Prompt]:
     """Prompts of a Hub dataset through `datasets.load_dataset`; one clear error when unreachable."""
     repo, config, split = parse_hub_id(spec)
+    _probe_hub(spec, repo, field)
     try:
         import datasets
     except ImportError as exc:  # pragma: no cover - datasets is a dependency
@@ -235,6 +237,23 @@ def hub_prompts(spec: str, field: str = "prompt") -> list[Prompt]:
             raise DecontamSourceError(f"Hub dataset {spec} row {row} field {field!r}: not a string or a conversation")
         out.append(Prompt(f"hub:{spec}", str(row), text))
     return out
+
+
+def _probe_hub(spec: str, repo: str, field: str, timeout_s: float = 10.0) -> None:
+    """One request, no retries: an unreachable Hub fails in seconds, not after minutes of backoff."""
+    import httpx
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return  # offline mode: datasets reads its cache or says it cannot
+    url = f"{constants.ENDPOINT.rstrip('/')}/api/datasets/{repo}"
+    hint = f"download it and pass --against-file FILE --field {field}"
+    try:
+        reply = httpx.get(url, timeout=timeout_s, headers={"user-agent": "rbkit-decontam"})
+    except httpx.HTTPError as exc:
+        raise DecontamSourceError(f"Hub dataset {spec}: the Hub is not reachable at {constants.ENDPOINT} ({type(exc).__name__}: {exc}); {hint}") from exc
+    if reply.status_code in (401, 403, 404):
+        raise DecontamSourceError(f"Hub dataset {spec}: HTTP {reply.status_code} from {url} (no such dataset, or gated/private: log in with `hf auth login`); or {hint}")
 
 
 # --- matching ---------------------------------------------------------------------------------------

@@ -11,8 +11,10 @@ hit are then compared word by word (`overlap`), and every shared n-gram is confi
 words themselves, so a hash collision can never produce a match.
 
 Normalisation (`words`): Unicode NFKC, case-folded, every character that is neither a letter,
-a digit nor whitespace deleted (lm-evaluation-harness's Janitor deletes ASCII punctuation and
-lower-cases; this is the same rule extended to all of Unicode), then split on whitespace.
+a digit nor whitespace replaced by a space, then split on whitespace. lm-evaluation-harness's
+Janitor lower-cases and deletes ASCII punctuation; replacing instead of deleting makes spacing
+around punctuation irrelevant too ("f(x)=3x^2-5" and "$f(x) = 3x^2 - 5$" are the same words,
+which deletion would make "fx3x25" and "fx 3x2 5"), and the rule covers all of Unicode.
 A text shorter than n words has one "n-gram": all of its words, which matches only a text
 with exactly those words (so short prompts are caught when duplicated, never by containment).
 """
@@ -36,8 +38,8 @@ _M64 = (1 << 64) - 1
 
 
 def normalize(text: str) -> str:
-    """NFKC, case-folded, punctuation and symbols deleted (see the module docstring)."""
-    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
+    """NFKC, case-folded, punctuation and symbols replaced by spaces (see the module docstring)."""
+    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold())
 
 
 def words(text: str) -> list[str]:
