@@ -472,13 +472,20 @@ class SpecSelect:
 
 def spec_record_hook(declared: list[DeclaredSubset]) -> Callable[[Any], None]:
     """A `run_build` finalize hook: build.json's `subsets.<name>.spec` holds the spec's file
-    name, sha256 and text, so the folder says exactly what declared it."""
+    name, sha256 and text, so the folder says exactly what declared it; `description` (with
+    a shortfall under `expected.on_short = "label"`) is what the card shows."""
     by_name = {d.subset.name: d for d in declared}
 
     def hook(result: Any) -> None:
         for name, info in result.manifest["subsets"].items():
-            if name in by_name:
-                info["spec"] = by_name[name].record()
+            if name not in by_name:
+                continue
+            info["spec"] = by_name[name].record()
+            description = by_name[name].subset.description  # the card reads it from build.json
+            gate = (info.get("report") or {}).get("steps", {}).get("gate:expected_size") or {}
+            if gate.get("status") == "short":  # expected.on_short = "label": the card says so
+                description += f" Short: {gate['built']} rows built, {gate['expected']} expected."
+            info["description"] = description
 
     return hook
 

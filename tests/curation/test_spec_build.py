@@ -62,7 +62,8 @@ def test_toml_spec_builds_with_its_steps_selection_and_spec_record(tmp_path):
     assert manifest["sources"]["spec-pairs/pairs"]["kind"] == "local"
     dropped = [json.loads(line) for line in (out / "dropped.jsonl").read_text().splitlines()]
     assert {d["step"] for d in dropped} == {"select", "verify:label"}
-    assert "Spec pairs" in (out / "README.md").read_text()  # the spec's citation is on the card
+    card = (out / "README.md").read_text()
+    assert "Spec pairs" in card and "the rejected one is wrong" in card  # citation and description
 
 
 def test_yaml_spec_builds(tmp_path):
