@@ -23,6 +23,7 @@ from rbkit.eval.svg_plots import Bar, ForestRow, bar_chart, colour, forest_plot,
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 OPEN_DETAILS = 3  # per-model detail panels open by default; the rest open on a click (fast with 50)
+SCATTER_POINTS = (400, 150)  # points per margin plot: up to 10 models, and beyond (the binned means use every pair)
 
 CSS = """
 body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:20px;color:#222;background:#fff}
@@ -137,7 +138,8 @@ def length_section(entries: Sequence[Entry]) -> str:
             g = groups[name]
             bars.append(Bar(f"{e.name}: {name}", g.accuracy, *(g.ci95 or (None, None)),
                             colour=colour(i) if name == length_bias.LONGER else "#bbb"))
-        plot = scatter(f"{e.name}: margin vs length", length_bias.margin_points(e.rows),
+        limit = SCATTER_POINTS[0] if len(measured) <= 10 else SCATTER_POINTS[1]
+        plot = scatter(f"{e.name}: margin vs length", length_bias.margin_points(e.rows, limit),
                        length_bias.binned_margins(e.rows), x_label="tokens chosen − rejected",
                        y_label="score margin", point_colour=colour(i))
         panels.append(f'<details{" open" if k < OPEN_DETAILS else ""} data-model="{escape(e.name)}"><summary>'
