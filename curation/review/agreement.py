@@ -1,4 +1,5 @@
-"""Inter-reviewer agreement: percent agreement and Cohen's kappa for each pair of reviewers.
+"""Agreement: between reviewers (percent agreement, Cohen's kappa for each pair of reviewers),
+and of blind reviewers with the build's label (share of picks that found the labelled answer).
 
 Cohen's kappa is defined for two raters, so with several reviewers it is computed for every
 pair of reviewers over the items both answered, and summarized as the item-weighted mean.
@@ -9,10 +10,12 @@ label. Kappa is None when chance agreement is 1 (both reviewers used one single 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
+
+from rbkit.curation.gates import wilson
 
 
 @dataclass(frozen=True)
@@ -69,3 +72,31 @@ def agreement(votes: Mapping[Any, Mapping[str, str]]) -> dict[str, Any]:
             for p in pairs
         ],
     }
+
+
+def _with_label(labels: list[str]) -> dict[str, Any]:
+    agree, disagree = labels.count("chosen"), labels.count("rejected")
+    picked = agree + disagree
+    lo, hi = wilson(agree, picked)
+    return {
+        "decisions": len(labels),
+        "picked": picked,
+        "agree": agree,
+        "rate": round(agree / picked, 4) if picked else None,
+        "ci95": [round(lo, 4), round(hi, 4)] if picked else None,
+        "no_pick": len(labels) - picked,
+    }
+
+
+def label_agreement(outcomes: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """How often blind decisions picked the answer the build labelled better.
+
+    `outcomes` are (subset, label) of decisions made blind. A pick is "chosen" (agrees) or
+    "rejected" (a rejected answer judged better); ties and invalid rows pick nothing and are
+    counted apart. The rate is agree / picked with a 95% Wilson interval, overall and by subset.
+    """
+    by_subset: dict[str, list[str]] = {}
+    for subset, label in outcomes:
+        by_subset.setdefault(subset, []).append(label)
+    everything = [label for labels in by_subset.values() for label in labels]
+    return {**_with_label(everything), "by_subset": {name: _with_label(by_subset[name]) for name in sorted(by_subset)}}

@@ -44,25 +44,38 @@ class Decision:
     time: str  # ISO 8601 UTC of the latest of those answers
     comment: str | None = None
     votes: Mapping[str, str] = field(default_factory=dict)  # username -> label, every submitted answer
+    # best-of-N: rejected answers (0-based) the reviewers marked actually correct; the row leaves
+    rejected_correct: tuple[int, ...] = ()
+    blind: bool = False  # answered without seeing which answer was labelled better
 
     def __post_init__(self) -> None:
         if self.label not in LABELS:
             raise ValueError(f"pair {self.id}: unknown review label {self.label!r}; expected one of {list(LABELS)}")
 
     @property
+    def outcome(self) -> str:
+        """The label, or "rejected_correct" when a rejected answer was marked correct (a drop)."""
+        return "rejected_correct" if self.rejected_correct else self.label
+
+    @property
     def status(self) -> str:
-        return STATUS_BY_LABEL[self.label]
+        return "rejected" if self.rejected_correct else STATUS_BY_LABEL[self.label]
 
     def review(self) -> Review:
         return Review(status=self.status, reviewer=self.reviewer, time=self.time, comment=self.comment)  # type: ignore[arg-type]
 
     def reason(self) -> str:
         """The drop reason recorded in dropped.jsonl: the reviewer's own words when given."""
+        if self.rejected_correct:
+            which = ", ".join(str(i + 1) for i in self.rejected_correct)
+            many = "s" if len(self.rejected_correct) > 1 else ""
+            why = self.comment or "the row has more than one correct answer"
+            return f"review: rejected answer{many} {which} actually correct, by {self.reviewer}: {why}"
         why = self.comment or ("no clear preference" if self.label == "tie" else "invalid pair")
         return f"review: {self.label} by {self.reviewer}: {why}"
 
     def to_record(self) -> dict[str, Any]:
-        return {
+        rec: dict[str, Any] = {
             "id": self.id,
             "subset": self.subset,
             "content_sha256": self.content_sha256,
@@ -73,6 +86,11 @@ class Decision:
             "comment": self.comment,
             "votes": dict(sorted(self.votes.items())),
         }
+        if self.rejected_correct:  # absent otherwise, so pair decisions keep their bytes
+            rec["rejected_correct"] = list(self.rejected_correct)
+        if self.blind:
+            rec["blind"] = True
+        return rec
 
     @classmethod
     def from_record(cls, rec: Mapping[str, Any]) -> Decision:
@@ -85,6 +103,8 @@ class Decision:
             time=str(rec["time"]),
             comment=rec.get("comment"),
             votes=dict(rec.get("votes") or {}),
+            rejected_correct=tuple(int(i) for i in rec.get("rejected_correct") or ()),
+            blind=bool(rec.get("blind", False)),
         )
 
 
@@ -135,7 +155,7 @@ class Applied:
     kept: list[TrioRow]
     dropped: list[DroppedRow]
     stale: list[int]  # decisions not applied because the pair's text changed since review
-    counts: dict[str, int]  # label -> rows decided that way
+    counts: dict[str, int]  # outcome (the label, or rejected_correct) -> rows decided that way
 
 
 def decide(row: TrioRow, decision: Decision, position: int = 0) -> TrioRow | DroppedRow | None:
@@ -146,6 +166,8 @@ def decide(row: TrioRow, decision: Decision, position: int = 0) -> TrioRow | Dro
     """
     base = original(row).with_review(Review())
     evidence = {"label": decision.label, "reviewer": decision.reviewer, "votes": dict(decision.votes), "position": position}
+    if decision.rejected_correct:
+        evidence["rejected_correct"] = list(decision.rejected_correct)
     if content_sha256(base) != decision.content_sha256:
         return None
     if decision.status == "accepted":
@@ -183,7 +205,7 @@ def apply_decisions(rows: Iterable[TrioRow], decisions: Mapping[int, Decision]) 
             stale.append(row.id)
             kept.append(row)
             continue
-        counts[decision.label] = counts.get(decision.label, 0) + 1
+        counts[decision.outcome] = counts.get(decision.outcome, 0) + 1
         (dropped if isinstance(outcome, DroppedRow) else kept).append(outcome)
     return Applied(kept, dropped, stale, counts)
 

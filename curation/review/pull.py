@@ -30,10 +30,10 @@ from typing import Any
 
 from rbkit.curation.build import BuildFolder
 from rbkit.curation.folder_swap import writing
-from rbkit.curation.review.agreement import agreement
+from rbkit.curation.review.agreement import agreement, label_agreement
+from rbkit.curation.review.blind import BlindEntry, read_blind
 from rbkit.curation.review.buildio import REVIEW_DIR, load, pick_subsets, rewrite, updated_manifest
 from rbkit.curation.review.connection import ReviewTarget, check, require_role
-from rbkit.curation.review.dataset import COMMENT_QUESTION, LABEL_QUESTION
 from rbkit.curation.review.decisions import (
     DECISIONS_FILE,
     STEP_NAME,
@@ -43,7 +43,14 @@ from rbkit.curation.review.decisions import (
     read_decisions,
     write_decisions,
 )
-from rbkit.curation.review.pairs import LABELS, original
+from rbkit.curation.review.layout import (
+    COMMENT_QUESTION,
+    CORRECT_QUESTION,
+    LABEL_QUESTION,
+    Slot,
+    verdict,
+)
+from rbkit.curation.review.pairs import original
 from rbkit.curation.review.rest import ArgillaReader
 from rbkit.curation.rows import Review, TrioRow
 from rbkit.curation.trio_io import write_text
@@ -56,9 +63,10 @@ class Answer:
     """One reviewer's submitted answer to one pair."""
 
     username: str
-    label: str
+    label: str  # in the row's terms (a blind "B" already mapped to chosen or rejected)
     comment: str | None
     time: str  # ISO 8601 UTC
+    rejected_correct: tuple[int, ...] = ()  # best-of-N: rejected answers marked actually correct
 
 
 @dataclass
@@ -70,9 +78,14 @@ class SubsetPull:
     disputed: list[int] = field(default_factory=list)
     stale: list[int] = field(default_factory=list)
     unknown: list[int] = field(default_factory=list)  # records whose id is no pair of this build
+    # blind records answered whose order is not in review/blind.jsonl, or was for other text
+    unmapped: list[int] = field(default_factory=list)
+    blind: int = 0  # answered records that were shown blind
     drafts: int = 0
     discarded: int = 0
     rows: int = 0
+    accepted: int = 0
+    swapped: int = 0
     dropped_by_review: int = 0
 
 
@@ -96,7 +109,15 @@ def _utc(stamp: str) -> str:
     return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def answers_of(record: Mapping[str, Any], names: Mapping[str, str], tally: SubsetPull) -> list[Answer]:
+def is_blind(record: Mapping[str, Any]) -> bool:
+    """A record pushed with --blind shows lettered answers instead of chosen/rejected."""
+    return any(name.startswith("answer_") for name in record.get("fields") or {})
+
+
+def answers_of(
+    record: Mapping[str, Any], names: Mapping[str, str], tally: SubsetPull, order: Sequence[Slot] | None = None
+) -> list[Answer]:
+    """Submitted answers in the row's terms; `order` is the blind order the record showed."""
     answers = []
     for response in record.get("responses") or []:
         status = response.get("status")
@@ -106,16 +127,24 @@ def answers_of(record: Mapping[str, Any], names: Mapping[str, str], tally: Subse
             continue
         values = response.get("values") or {}
         label = (values.get(LABEL_QUESTION) or {}).get("value")
-        if label not in LABELS:
+        ticked = (values.get(CORRECT_QUESTION) or {}).get("value") or []
+        mapped = verdict(label, [str(t) for t in ticked], order) if isinstance(label, str) else None
+        if mapped is None:
             continue
         comment = (values.get(COMMENT_QUESTION) or {}).get("value") or None
         user = str(response["user_id"])
-        answers.append(Answer(names.get(user, user), label, comment.strip() if comment else None, _utc(response["updated_at"])))
+        answers.append(
+            Answer(names.get(user, user), mapped.label, comment.strip() if comment else None, _utc(response["updated_at"]), mapped.rejected_correct)
+        )
     return answers
 
 
-def resolve(pair_id: int, subset: str, content: str, answers: Sequence[Answer]) -> Decision | None:
-    """Majority of submitted answers; None when the top labels tie (disputed)."""
+def resolve(pair_id: int, subset: str, content: str, answers: Sequence[Answer], *, blind: bool = False) -> Decision | None:
+    """Majority of submitted answers; None when the top labels tie (disputed).
+
+    A rejected answer that any of the winning answers marks actually correct counts: one
+    reviewer's doubt about a best-of-N row is enough to keep it out of a benchmark.
+    """
     votes = Counter(a.label for a in answers)
     ranked = votes.most_common()
     if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
@@ -136,6 +165,8 @@ def resolve(pair_id: int, subset: str, content: str, answers: Sequence[Answer]) 
         time=max(a.time for a in winners),
         comment=comment,
         votes={a.username: a.label for a in answers},
+        rejected_correct=tuple(sorted({i for a in winners for i in a.rejected_correct})),
+        blind=blind,
     )
 
 
@@ -216,6 +247,7 @@ def pull(
     decisions = read_decisions(decisions_file) if decisions_file.is_file() else {}
     before = dict(decisions)
 
+    orders = read_blind(folder.path)
     workspace_id = reader.workspace_id(target.workspace)
     datasets = reader.datasets(workspace_id) if workspace_id else {}
     usernames = reader.usernames()
@@ -240,14 +272,21 @@ def pull(
             if pair_id not in known:
                 tally.unknown.append(pair_id)
                 continue
-            answers = answers_of(record, usernames, tally)
+            content = str((record.get("metadata") or {}).get("content_sha256") or "")
+            blind = is_blind(record)
+            entry: BlindEntry | None = orders.get((name, pair_id)) if blind else None
+            if blind and (entry is None or entry.content_sha256 != content):
+                if record.get("responses"):
+                    tally.unmapped.append(pair_id)
+                continue
+            answers = answers_of(record, usernames, tally, entry.order if entry else None)
             if not answers:
                 continue
             tally.answered += 1
+            tally.blind += blind
             if len(answers) >= 2:
                 votes[(name, pair_id)] = {a.username: a.label for a in answers}
-            content = str((record.get("metadata") or {}).get("content_sha256") or "")
-            decision = resolve(pair_id, name, content, answers)
+            decision = resolve(pair_id, name, content, answers, blind=blind)
             if decision is None:
                 tally.disputed.append(pair_id)
                 decisions.pop(pair_id, None)
@@ -261,9 +300,14 @@ def pull(
         tally.decided = Counter(applied.counts)
         tally.stale = sorted(applied.stale)
         tally.rows = len(applied.kept)
+        tally.accepted = sum(r.provenance.review.status == "accepted" for r in applied.kept)
+        tally.swapped = sum(r.provenance.review.status == "edited" for r in applied.kept)
         tally.dropped_by_review = len(applied.dropped)
     new_rows, dropped, reports = redone.rows, redone.dropped, redone.reports
     summary = agreement({f"{s}/{i}": v for (s, i), v in sorted(votes.items())})
+    blind_decisions = sorted((d.subset, d.id, d.label) for d in decisions.values() if d.blind and d.subset in tallies)
+    if blind_decisions:  # only then: a labelled review's agreement with the label is anchored
+        summary["with_label"] = label_agreement((subset, label) for subset, _, label in blind_decisions)
 
     with writing(decisions_file):  # a full disk or read-only folder: one line naming the file
         write_decisions(decisions_file, decisions.values())

@@ -7,6 +7,12 @@ dataset the other push has just created is reused, and records, keyed by pair id
 rather than added twice. Pairs always go out in the builder's orientation (a swap
 made by an earlier review is undone for display), so every answer refers to the same text.
 
+With `blind`, the answers go out as "Answer A", "Answer B", ... in each row's seeded order
+(`curation.review.layout.blind_order`), with nothing that tells which one the build labelled
+better; the order of every row sent is recorded in the build folder first
+(`curation.review.blind`), and a row keeps the order it was first shown in. Best-of-N rows show
+every answer in its own field, with a question for rejected answers that are actually correct.
+
 Which pairs go: `unreviewed` (default: no decision yet), `flagged` (automatic verification
 points away from the label or conflicts) or `all`. With `--audit RESULTS...` only the pairs
 that at least `threshold` of the evaluated models get wrong go, worst first, carrying their
@@ -22,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from rbkit.curation.build import BuildFolder
+from rbkit.curation.review.blind import BlindEntry, read_blind, record_blind
 from rbkit.curation.review.buildio import load, pick_subsets, subset_info
 from rbkit.curation.review.connection import (
     ReviewError,
@@ -34,6 +41,7 @@ from rbkit.curation.review.connection import (
     sdk_errors,
 )
 from rbkit.curation.review.dataset import (
+    PAIRS,
     AuditStat,
     SubsetInfo,
     check_compatible,
@@ -41,6 +49,7 @@ from rbkit.curation.review.dataset import (
     settings,
     to_record,
 )
+from rbkit.curation.review.layout import Layout, Slot, blind_order
 from rbkit.curation.review.pairs import content_sha256, flagged, original
 from rbkit.curation.review.rest import ArgillaReader
 from rbkit.curation.rows import TrioRow
@@ -94,6 +103,7 @@ def push(
     only: str = "unreviewed",
     audit: Mapping[int, AuditStat] | None = None,
     min_submitted: int = 1,
+    blind: bool = False,
     progress: Callable[[str], None] = lambda message: None,
 ) -> PushReport:
     if min_submitted < 1:
@@ -101,6 +111,7 @@ def push(
     folder = load(build_dir)
     names = pick_subsets(folder, subsets)
     selected = {name: select_rows(folder.rows.get(name, []), only, audit) for name in names}
+    layouts = {name: Layout.for_rows(rows, blind=blind) for name, rows in selected.items() if rows}
 
     identity = check(target)
     require_role(identity, target, ("owner", "admin"), "pushing datasets")
@@ -109,13 +120,30 @@ def push(
         if not selected[name]:
             report.skipped[name] = f"no pairs match --only {only}" + (" and --audit" if audit is not None else "")
     with quiet_sdk():
-        _send(folder, {n: rows for n, rows in selected.items() if rows}, target, report, audit or {}, min_submitted, progress)
+        _send(folder, {n: rows for n, rows in selected.items() if rows}, layouts, target, report, audit or {}, min_submitted, progress)
     return report
+
+
+def blind_orders(folder: BuildFolder, subset: str, rows: Sequence[TrioRow]) -> list[BlindEntry]:
+    """Each row's blind order: the one it was shown in before (same text), else a new one
+    seeded by the build's seed and the row's id."""
+    seed = int((folder.manifest.get("options") or {}).get("seed") or 0)
+    known = read_blind(folder.path)
+    entries = []
+    for row in rows:
+        content = content_sha256(row)
+        before = known.get((subset, row.id))
+        if before is not None and before.content_sha256 == content:
+            entries.append(before)
+        else:
+            entries.append(BlindEntry(subset, row.id, content, seed, tuple(blind_order(row, seed))))
+    return entries
 
 
 def _send(
     folder: BuildFolder,
     selected: Mapping[str, list[TrioRow]],
+    layouts: Mapping[str, Layout],
     target: ReviewTarget,
     report: PushReport,
     audit: Mapping[int, AuditStat],
@@ -131,17 +159,23 @@ def _send(
         info = subset_info(folder, name)
         where = f"dataset {name!r} in workspace {workspace.name!r}"
         with sdk_errors(target, where):
-            dataset, created = _dataset(client, reader, workspace.name, info, min_submitted, progress)
+            layout = layouts[name]
+            dataset, created = _dataset(client, reader, workspace.name, info, min_submitted, progress, layout=layout)
             if created:
                 report.created.append(name)
             else:
-                check_compatible(dataset, name, workspace.name)
-                wanted = guidelines(info)
+                layout = check_compatible(dataset, name, workspace.name, layout)
+                wanted = guidelines(info, layout)
                 if dataset.settings.guidelines != wanted:
                     dataset.settings.guidelines = wanted
                     dataset.update()
                 rows = _without_conflicts(rows, reader.records(str(dataset.id)), name, report)
-            records = [to_record(row, info, audit.get(row.id)) for row in rows]
+            orders: dict[int, tuple[Slot, ...]] = {}
+            if layout.blind and rows:  # recorded before any record shows it
+                entries = blind_orders(folder, name, rows)
+                record_blind(folder.path, entries)
+                orders = {e.id: e.order for e in entries}
+            records = [to_record(row, info, audit.get(row.id), layout=layout, order=orders.get(row.id)) for row in rows]
             for start in range(0, len(records), BATCH):
                 progress(f"{name}: sending {start + 1}-{min(start + BATCH, len(records))} of {len(records)}")
                 _log(dataset, records[start : start + BATCH])
@@ -157,6 +191,7 @@ def _dataset(
     min_submitted: int,
     progress: Callable[[str], None],
     *,
+    layout: Layout = PAIRS,
     wait: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[Any, bool]:
@@ -176,7 +211,7 @@ def _dataset(
         if dataset is None:
             progress(f"creating dataset {info.name}")
             try:
-                made = rg.Dataset(name=info.name, workspace=workspace, settings=settings(info, min_submitted), client=client)
+                made = rg.Dataset(name=info.name, workspace=workspace, settings=settings(info, min_submitted, layout), client=client)
                 return made.create(), True
             except ConflictError:  # another push created it between our look-up and our create
                 progress(f"{info.name}: another push created it just now; reusing it")

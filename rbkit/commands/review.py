@@ -60,6 +60,7 @@ def push(
     audit_threshold: float = typer.Option(0.5, "--audit-threshold", help="Push pairs that at least this share of models get wrong."),
     audit_min_models: int = typer.Option(1, "--audit-min-models", help="Only audit pairs scored by at least this many models."),
     min_submitted: int = typer.Option(1, "--min-submitted", help="Answers a pair needs before Argilla counts it complete (new datasets)."),
+    blind: bool = typer.Option(False, "--blind", help="Show answers as A/B (A-D, ...) in a seeded random order, without the label; pull reports agreement with it."),
     api_url: str | None = API_URL,
     api_key: str | None = API_KEY,
     workspace: str = WORKSPACE,
@@ -86,9 +87,10 @@ def push(
             only=only or ("all" if audit else "unreviewed"),
             audit=stats,
             min_submitted=min_submitted,
+            blind=blind,
             progress=lambda message: status.update(message),
         )
-    table = Table(title=f"pushed to {target.api_url} (workspace {report.workspace})")
+    table = Table(title=f"pushed{' blind' if blind else ''} to {target.api_url} (workspace {report.workspace})")
     table.add_column("subset", no_wrap=True)
     table.add_column("records", justify="right")
     table.add_column("note")
@@ -131,13 +133,12 @@ def pull(
     for column in ("answered", "kept", "swapped", "dropped", "disputed", "stale", "rows"):
         table.add_column(column, justify="right")
     for name, tally in report.subsets.items():
-        decided = tally.decided
         table.add_row(
             name,
             str(tally.answered) if tally.dataset else "-",
-            str(decided.get("chosen", 0)),
-            str(decided.get("rejected", 0)),
-            str(decided.get("tie", 0) + decided.get("invalid", 0)),
+            str(tally.accepted),
+            str(tally.swapped),
+            str(tally.dropped_by_review),
             str(len(tally.disputed)),
             str(len(tally.stale)),
             str(tally.rows),
@@ -151,12 +152,28 @@ def pull(
             f"agreement over {summary['items_with_several_answers']} pairs answered by several reviewers: "
             f"{summary['percent_agreement']}% (Cohen's kappa {kappa if kappa is not None else 'n/a'})"
         )
+    with_label = summary.get("with_label")
+    if with_label and with_label["picked"]:
+        low, high = with_label["ci95"]
+        out.print(
+            f"blind picks that agree with the build's label: {with_label['agree']} of {with_label['picked']} "
+            f"({with_label['rate']:.0%}, 95% CI {low:.0%}-{high:.0%}); {with_label['no_pick']} tie/invalid",
+            highlight=False,
+        )
+        for name, part in with_label["by_subset"].items():
+            if part["picked"] and len(with_label["by_subset"]) > 1:
+                out.print(f"  {name}: {part['agree']} of {part['picked']} ({part['rate']:.0%})", highlight=False)
     not_pushed = [name for name, tally in report.subsets.items() if not tally.dataset]
     if not_pushed:
         out.print(f"not pushed to workspace {target.workspace!r}: {', '.join(not_pushed)}")
     for name, tally in report.subsets.items():
         if tally.stale:
             out.print(f"[yellow]{name}: {len(tally.stale)} decision(s) not applied, the pair changed since review: {tally.stale[:10]}[/]")
+        if tally.unmapped:
+            out.print(
+                f"[yellow]{name}: {len(tally.unmapped)} blind answer(s) not applied: their order is not in "
+                f"review/blind.jsonl or was for other text (pull in the build folder that was pushed): {tally.unmapped[:10]}[/]"
+            )
         if tally.unknown:
             out.print(f"[yellow]{name}: {len(tally.unknown)} Argilla record(s) match no pair of this build[/]")
     out.print(f"{report.decisions} decisions in {report.build_dir / 'review' / 'decisions.jsonl'}"

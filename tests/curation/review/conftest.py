@@ -58,6 +58,41 @@ def build_dir(tmp_path: Path) -> Path:
     return write_fixture_build(tmp_path / "build")
 
 
+BEST_OF_4 = "math-best-of-4"
+_BEST_OF_4_ROWS = (  # prompt, chosen (the reference), three wrong samples
+    ("What is 7 * 8?", "7 * 8 = 56.", ("7 * 8 = 54.", "7 * 8 = 48.", "7 * 8 = 63.")),
+    ("What is 15% of 80?", "15% of 80 is 12.", ("15% of 80 is 8.", "15% of 80 is 1.2.", "0.15 x 80 = 12, so the answer is 12.")),
+    ("Solve 2x + 3 = 11 for x.", "x = 4", ("x = 7", "x = 5.5", "x = 3")),
+)
+
+
+def best_of_n_rows() -> list[TrioRow]:
+    """Three RewardBench-2-style best-of-4 rows (1 chosen + 3 rejected); the second has a
+    rejected answer that is actually correct."""
+    from tests.factories import make_row
+
+    return [
+        make_row(
+            f"math/{i}", BEST_OF_4, prompt=prompt, chosen=(chosen,), rejected=rejected,
+            chosen_model="reference", rejected_model="SmolLM2-135M-Instruct",
+        )
+        for i, (prompt, chosen, rejected) in enumerate(_BEST_OF_4_ROWS)
+    ]
+
+
+@pytest.fixture
+def best_of_n_build(tmp_path: Path) -> Path:
+    """A build folder holding one best-of-4 subset (written by the build's own writer)."""
+    base = json.loads((FIXTURE / "build.json").read_text(encoding="utf-8"))
+    facts = {**base["subsets"]["llmbar-natural"], "section": "Math", "source": "math-fixture", "sources": ["math-fixture"],
+             "verification": "math", "expected": 3, "built": 3, "candidates": 3, "dropped": 0,
+             "dropped_by_reason": {}, "dropped_by_step": {}}
+    manifest = {**base, "subsets": {BEST_OF_4: facts}, "totals": {"built": 3, "dropped": 0, "filtered": 3}}
+    out = tmp_path / "bo4-build"
+    write_build(out, {BEST_OF_4: best_of_n_rows()}, [], manifest, None, {BEST_OF_4: "Math"})
+    return out
+
+
 def by_text(rows: list[TrioRow], needle: str) -> TrioRow:
     (row,) = [r for r in rows if needle in (r.prompt if isinstance(r.prompt, str) else "")]
     return row
@@ -129,7 +164,11 @@ class Reviewer:
     api_key: str
     workspace: str
 
-    def answer(self, subset: str, pair_id: int, label: str, comment: str | None = None) -> None:
+    def answer(
+        self, subset: str, pair_id: int, label: str, comment: str | None = None, correct: list[str] | None = None
+    ) -> None:
+        """Submit an answer as this annotator: the label, and for best-of-N the answers ticked
+        as actually correct."""
         import argilla as rg
         from argilla._models._record._response import UserResponseModel
 
@@ -137,9 +176,11 @@ class Reviewer:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             client = rg.Argilla(api_url=self.live.url, api_key=self.api_key)
-            values = {"label": {"value": label}}
+            values: dict[str, Any] = {"label": {"value": label}}
             if comment:
                 values["comment"] = {"value": comment}
+            if correct:
+                values["correct"] = {"value": correct}
             client.api.records.create_record_response(
                 record["id"], UserResponseModel(values=values, status="submitted", user_id=client.me.id)
             )

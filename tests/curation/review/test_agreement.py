@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from rbkit.curation.review.agreement import agreement, cohen_kappa
+from rbkit.curation.gates import wilson
+from rbkit.curation.review.agreement import agreement, cohen_kappa, label_agreement
 
 
 def test_kappa_matches_a_hand_computed_value():
@@ -37,3 +38,17 @@ def test_summary_over_several_reviewers():
 def test_no_overlap_gives_no_numbers():
     summary = agreement({1: {"alice": "chosen"}, 2: {"bob": "tie"}})
     assert summary["percent_agreement"] is None and summary["cohen_kappa"] is None
+
+
+def test_blind_agreement_with_the_label_counts_picks_with_a_wilson_interval():
+    outcomes = [("a", "chosen"), ("a", "chosen"), ("a", "rejected"), ("a", "tie"), ("b", "chosen"), ("b", "invalid")]
+    summary = label_agreement(outcomes)
+    assert (summary["decisions"], summary["picked"], summary["agree"], summary["no_pick"]) == (6, 4, 3, 2)
+    assert summary["rate"] == 0.75
+    assert summary["ci95"] == [round(x, 4) for x in wilson(3, 4)]
+    assert summary["by_subset"]["b"] == {"decisions": 2, "picked": 1, "agree": 1, "rate": 1.0, "ci95": [round(x, 4) for x in wilson(1, 1)], "no_pick": 1}
+
+
+def test_blind_agreement_without_picks_has_no_rate():
+    summary = label_agreement([("a", "tie")])
+    assert (summary["rate"], summary["ci95"], summary["no_pick"]) == (None, None, 1)

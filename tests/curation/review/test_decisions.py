@@ -17,7 +17,7 @@ from rbkit.curation.review.decisions import (
 from rbkit.curation.review.pairs import content_sha256
 from rbkit.curation.rows import DroppedRow
 
-from tests.curation.review.conftest import by_text, fixture_rows
+from tests.curation.review.conftest import best_of_n_rows, by_text, fixture_rows
 
 
 def decision(row, label: str, comment: str | None = None, reviewer: str = "alice") -> Decision:
@@ -110,3 +110,31 @@ def test_the_build_step_after_selection_gives_what_apply_gives():
     assert outcome.rows == direct.kept
     assert [d.to_record() for d in outcome.dropped] == [d.to_record() for d in direct.dropped]
     assert outcome.report["steps"]["review"] == {"decided": 4, "by_label": {"chosen": 1, "invalid": 1, "rejected": 1, "tie": 1}}
+
+
+def test_a_rejected_answer_marked_correct_drops_a_best_of_n_row_with_its_reason():
+    rows = best_of_n_rows()
+    percent = rows[1]
+    marked = dataclasses.replace(decision(percent, "chosen", "0.15 x 80 = 12 is right"), rejected_correct=(2,))
+    out = apply_decisions(rows, {percent.id: marked})
+    assert [r.id for r in out.kept] == [rows[0].id, rows[2].id]
+    (dropped,) = out.dropped
+    assert dropped.reason == "review: rejected answer 3 actually correct, by alice: 0.15 x 80 = 12 is right"
+    assert json.loads(dropped.evidence)["rejected_correct"] == [2]
+    assert out.counts == {"rejected_correct": 1}
+
+
+def test_a_rejected_answer_judged_best_drops_a_best_of_n_row():
+    row = best_of_n_rows()[2]
+    out = apply_decisions([row], {row.id: decision(row, "rejected")})
+    (dropped,) = out.dropped
+    assert dropped.reason.endswith("(best-of-N rows cannot be swapped)")
+
+
+def test_best_of_n_and_blind_facts_round_trip_and_pair_records_keep_their_keys(tmp_path: Path):
+    rows = fixture_rows()
+    plain = decision(rows[0], "chosen")
+    blind = dataclasses.replace(decision(rows[1], "tie"), rejected_correct=(0, 2), blind=True)
+    assert set(plain.to_record()) == {"id", "subset", "content_sha256", "label", "status", "reviewer", "time", "comment", "votes"}
+    write_decisions(tmp_path / "decisions.jsonl", [plain, blind])
+    assert read_decisions(tmp_path) == {plain.id: plain, blind.id: blind}
