@@ -62,15 +62,18 @@ class RowScore:
 
 
 def credit_rows(pairs: Sequence[Pair], scores: Sequence[Sequence[float]], truncated: Sequence[bool],
-                ties: TiesPolicy) -> list[RowScore]:
+                ties: TiesPolicy, lengths: Sequence[Sequence[int]] | None = None) -> list[RowScore]:
+    """`lengths`: tokens of each completion as scored (for the report's length-bias view), or None."""
     out = []
-    for pair, s, t in zip(pairs, scores, truncated, strict=True):
+    lengths = lengths if lengths is not None else [()] * len(pairs)
+    for pair, s, t, n in zip(pairs, scores, truncated, lengths, strict=True):
         s = tuple(float(x) for x in s)
         if pair.best_of_n:  # 1/k tie credit is the RewardBench 2 rule; `ties` concerns pairs only
             credit, tie = best_of_n_credit(s)
         else:
             credit, tie = pair_credit(s[0], s[1], ties)
-        out.append(RowScore(pair.id, pair.subset, s, len(pair.chosen), credit, tie, bool(t), pair.content_hash))
+        out.append(RowScore(pair.id, pair.subset, s, len(pair.chosen), credit, tie, bool(t), pair.content_hash,
+                            tuple(int(x) for x in n)))
     return out
 
 
