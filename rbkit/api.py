@@ -22,6 +22,8 @@ def build(
     out: str | Path = "out",
     *,
     allow_missing: bool = False,
+    specs: Sequence[str | Path] = (),
+    fetch: bool = False,
     **options: Any,
 ) -> BuildResult:
     """Build the selected subsets (names, sections, sources, 'core' or 'all') into `out`.
@@ -30,8 +32,16 @@ def build(
     and the fetch command) before anything is written, unless `allow_missing=True`; then the
     other subsets are built and the missing ones are listed in build.json["missing"] and on the
     card. `out` is replaced in one atomic step, only when the build succeeded.
+
+    `specs` (like `rbkit build --spec`): subset spec files or folders of them, built beside the
+    selected subsets (alone when no selector is given); `fetch` downloads their Hub/URL sources.
     """
-    return run_build(select(selectors), Path(out), BuildOptions(**options), allow_missing=allow_missing)
+    from rbkit.curation.spec_build import prepare, spec_record_hook
+
+    declared = prepare([Path(p) for p in specs], download=fetch) if specs else []
+    chosen = select(selectors) if selectors or not declared else []
+    return run_build([*chosen, *(d.subset for d in declared)], Path(out), BuildOptions(**options),
+                     allow_missing=allow_missing, finalize=[spec_record_hook(declared)] if declared else [])
 
 
 def validate(path: str | Path) -> ValidationReport:

@@ -9,18 +9,18 @@ import shutil
 from pathlib import Path
 
 import pytest
-from rbkit.curation.build import run_build
 from rbkit.curation.pipeline import BuildContext, BuildOptions
 from rbkit.curation.spec_build import (
     MappedFieldError,
     SpecRows,
     declared_sources,
     prepare,
-    spec_record_hook,
 )
 from rbkit.curation.spec_file import SpecError, load_spec
 from rbkit.curation.trio_io import read_rows
 from rbkit.curation.validate import validate_path
+
+import rbkit
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "specs"
 
@@ -43,8 +43,8 @@ def line_of(path: Path, needle: str) -> int:
 
 
 def build(paths: list[Path], out: Path):
-    declared = prepare(paths)
-    return run_build([d.subset for d in declared], out, BuildOptions(), finalize=[spec_record_hook(declared)])
+    """What `rbkit build --spec PATH... --out OUT` runs (the Python API)."""
+    return rbkit.build(out=out, specs=paths)
 
 
 def test_toml_spec_builds_with_its_steps_selection_and_spec_record(tmp_path):
