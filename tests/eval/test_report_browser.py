@@ -61,6 +61,15 @@ def test_the_page_draws_something(driver):
     assert charts >= 18
 
 
+def test_every_part_is_laid_out(driver):
+    heights = driver.execute_script(
+        "const q = s => Array.from(document.querySelectorAll(s)).map(e => e.getBoundingClientRect().height);"
+        "return {lb: q('table.lb'), length: q('td[data-group]'), ties: q('#ties-table'), judge: q('#judge-table'),"
+        " bon: q('#bon-table'), forest: q('.comparison svg'), scatter: q('details[open] svg')};")
+    assert len(heights["lb"]) == 2 and len(heights["forest"]) == 3 and len(heights["scatter"]) == 3
+    assert all(h > 10 for part in heights.values() for h in part) and all(heights.values())
+
+
 def test_leaderboard_cells_show_the_numbers_of_the_result_files(driver, report):
     from selenium.webdriver.common.by import By
 
