@@ -4,11 +4,15 @@ line (tests/fixtures/specs)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from rbkit.core.digest import sha256_file
 from rbkit.curation.pipeline import BuildContext, BuildOptions
 from rbkit.curation.spec_build import (
     MappedFieldError,
@@ -157,3 +161,25 @@ def test_list_column_candidates_pair_by_verdict_and_rebuild_byte_identically(tmp
     assert [r.rejected[:8] for r in rows] == ["Sure! In", "Here is "]
     for rel in ("data/spec-refusals.parquet", "dropped.jsonl", "build.json", "README.md"):
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])
+def test_the_same_pairs_read_from_json_csv_and_parquet(tmp_path, fmt):
+    records = [json.loads(line) for line in (FIXTURES / "pairs.jsonl").read_text().splitlines()]
+    data = tmp_path / f"pairs.{fmt}"
+    if fmt == "json":
+        data.write_text(json.dumps(records))
+    elif fmt == "csv":
+        with open(data, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(records[0]))
+            writer.writeheader()
+            writer.writerows(records)
+    else:
+        pq.write_table(pa.Table.from_pylist(records), data)
+    spec = tmp_path / "pairs.toml"
+    text = (FIXTURES / "pairs.toml").read_text().replace('path = "pairs.jsonl"', f'path = "pairs.{fmt}"')
+    spec.write_text(text.replace("ac22b3210e9529687472d111b6c08a204879af089fbf2762dcdcfe6ef84aefd0", sha256_file(data)))
+    (declared,) = prepare([spec])
+    rows = list(declared.subset.build(BuildContext("spec-pairs", BuildOptions())))
+    assert [r.prompt for r in rows] == [r["question"] for r in records]
+    assert rows[2].provenance.row_key == "pairs:p3" and rows[2].provenance.extra_dict()["label"] == "unsure"
