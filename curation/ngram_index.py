@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -37,8 +38,14 @@ _SHORT_TAG = 0x9E3779B97F4A7C15  # keeps a whole-text "n-gram" apart from an n-w
 _M64 = (1 << 64) - 1
 
 
+# The same rule as a str.translate table for ASCII text (NFKC leaves ASCII unchanged): 5x faster.
+_ASCII_TABLE = {c: (" " if _NOT_WORD.match(chr(c)) else chr(c).lower()) for c in range(128)}
+
+
 def normalize(text: str) -> str:
     """NFKC, case-folded, punctuation and symbols replaced by spaces (see the module docstring)."""
+    if text.isascii():
+        return text.translate(_ASCII_TABLE)
     return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold())
 
 
@@ -47,12 +54,28 @@ def words(text: str) -> list[str]:
 
 
 class WordHashes(dict[str, int]):
-    """word -> stable 64-bit hash, computed once per distinct word (never Python's salted hash)."""
+    """word -> a dense id, and id -> the word's stable 64-bit hash (never Python's salted hash).
+
+    Small integer ids convert to numpy quickly; the hashes live in one array indexed by id.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._hashes: list[int] = []
+        self._table: np.ndarray | None = None
 
     def __missing__(self, word: str) -> int:
-        value = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
-        self[word] = value
-        return value
+        self._hashes.append(int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little"))
+        self[word] = len(self._hashes) - 1
+        self._table = None
+        return self[word]
+
+    def table(self) -> np.ndarray:
+        import numpy as np
+
+        if self._table is None:
+            self._table = np.array(self._hashes, dtype=np.uint64)
+        return self._table
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -91,7 +114,8 @@ def batch_grams(texts: Sequence[list[str]], n: int, vocab: WordHashes) -> Grams:
     import numpy as np
 
     lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    flat = np.fromiter((vocab[w] for t in texts for w in t), dtype=np.uint64, count=int(lens.sum()))
+    ids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(texts)), dtype=np.int64, count=int(lens.sum()))
+    flat = vocab.table()[ids]
     starts = np.concatenate(([0], np.cumsum(lens)[:-1])) if len(texts) else lens
     total = len(flat)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -222,6 +246,12 @@ class NgramIndex:
         d = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
         order = np.lexsort((d, h))
         self.hashes, self.docs = h[order], d[order]
+        # A one-byte-per-slot presence filter on the low hash bits: most query n-grams are in no
+        # reference, and one random read rejects them where a binary search costs ~20.
+        bits = int(min(26, max(16, (16 * max(1, len(h)) - 1).bit_length())))
+        self._mask = np.uint64((1 << bits) - 1)
+        self._present = np.zeros(1 << bits, dtype=bool)
+        self._present[(self.hashes & self._mask).astype(np.int64)] = True
         self._cache: dict[int, DocGrams] = {}
 
     def __len__(self) -> int:
@@ -246,8 +276,10 @@ class NgramIndex:
         g = batch_grams(toks, self.n, self.vocab)
         if len(g.hashes) == 0 or len(self.hashes) == 0:
             return
-        at = np.searchsorted(self.hashes, g.hashes)
-        hit = self.hashes[np.minimum(at, len(self.hashes) - 1)] == g.hashes
+        hit = self._present[(g.hashes & self._mask).astype(np.int64)]
+        maybe = np.flatnonzero(hit)
+        at = np.searchsorted(self.hashes, g.hashes[maybe])
+        hit[maybe] = self.hashes[np.minimum(at, len(self.hashes) - 1)] == g.hashes[maybe]
         if not hit.any():
             return
         hit_doc, hit_hash = g.doc[hit], g.hashes[hit]
