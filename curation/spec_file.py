@@ -329,9 +329,10 @@ def check_schema(doc: SpecDocument) -> None:
     errors = list(schemas.validator("subset-spec").iter_errors(doc.data))
     if not errors:
         return
-    located = [_locate(doc, err) for err in errors]
-    located.sort(key=lambda e: (e.line, e.field))
-    raise located[0]
+    # A misspelt key shows as "unknown key" and as "required key missing": name the typo first.
+    located = [(err.validator == "required", _locate(doc, err)) for err in errors]
+    located.sort(key=lambda item: (item[0], item[1].line, item[1].field))
+    raise located[0][1]
 
 
 def _locate(doc: SpecDocument, err: Any) -> SpecError:
