@@ -9,6 +9,7 @@ import typer
 from rbkit.commands import build as build_cmd
 from rbkit.commands import decontam as decontam_cmd
 from rbkit.commands import eval as eval_cmd
+from rbkit.commands import generate as generate_cmd
 from rbkit.commands import judge as judge_cmd
 from rbkit.commands import ls as ls_cmd
 from rbkit.commands import publish as publish_cmd
@@ -28,6 +29,7 @@ app = typer.Typer(
 
 build_cmd.register(app)
 eval_cmd.register(app)
+generate_cmd.register(app)
 judge_cmd.register(app)
 sources_cmd.register(app)
 validate_cmd.register(app)

