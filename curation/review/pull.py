@@ -3,8 +3,11 @@
 Steps, all reads before any write (a server that fails midway leaves nothing half-written):
 1. read every record with its responses from each subset's dataset (REST API, which keeps the
    answers' timestamps the SDK drops);
-2. resolve each pair's submitted answers into one `Decision` (majority; a tie between labels
-   is "disputed" and decides nothing) and measure agreement where several reviewers answered;
+2. map each answer to the row's sides (a blind "B is better" through the order recorded in
+   review/blind.jsonl; best-of-N rejected answers marked actually correct), resolve each pair's
+   submitted answers into one `Decision` (majority; a tie between labels is "disputed" and
+   decides nothing), measure agreement where several reviewers answered and, for blind
+   decisions, how often the pick was the labelled answer;
 3. merge them into `review/decisions.jsonl` (answers in Argilla supersede earlier decisions
    for the same pair; decisions for pairs no longer in Argilla are kept);
 4. rebuild each subset from its current rows plus the rows earlier pulls dropped (put back at
