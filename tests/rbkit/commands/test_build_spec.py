@@ -1,5 +1,6 @@
 """`rbkit build --spec`: a folder of specs builds beside a --plugin subset into one folder
-that validate, publish --dry-run and eval's loader take unchanged; a wrong hash writes nothing."""
+that validate, publish --dry-run and eval's loader take unchanged; a wrong hash writes nothing
+and `rbkit` prints the spec line."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ import sys
 from pathlib import Path
 
 import datasets
+import pytest
+from rbkit.curation import registry
 from rbkit.curation.publish import publish
 from rbkit.curation.validate import validate_path
 from rbkit.eval.data import load_build_folder
+from typer.testing import CliRunner
+
+from rbkit.cli import app
 
 REPO = Path(__file__).resolve().parents[3]
 SPECS = REPO / "tests" / "fixtures" / "specs"
@@ -25,11 +31,22 @@ def rbkit(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "COLUMNS": "120", **env})
 
 
-def test_spec_folder_and_plugin_build_together_and_validate_publish_and_load(tmp_path):
+@pytest.fixture
+def clean_registry(monkeypatch):
+    """The subset registry as a fresh process finds it; the --plugin subset goes away after."""
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry, "_scanned", False)
+    yield
+    for name in [m for m in sys.modules if m.startswith("rbkit_plugin_")]:
+        del sys.modules[name]
+
+
+def test_spec_folder_and_plugin_build_together_and_validate_publish_and_load(tmp_path, clean_registry, monkeypatch):
     out = tmp_path / "out"
-    built = rbkit("build", "my-pairs", "--plugin", "examples/my_subsets.py", "--spec", str(SPECS), "--out", str(out),
-                  RBKIT_SOURCES=str(REPO / "examples" / "sources"))
-    assert built.returncode == 0, built.stderr
+    monkeypatch.setenv("RBKIT_SOURCES", str(REPO / "examples" / "sources"))
+    built = CliRunner().invoke(app, ["build", "my-pairs", "--plugin", str(REPO / "examples" / "my_subsets.py"),
+                                     "--spec", str(SPECS), "--out", str(out)])
+    assert built.exit_code == 0, built.output
     manifest = json.loads((out / "build.json").read_text())
     assert {n: s["built"] for n, s in manifest["subsets"].items()} == {"my-pairs": 4, "spec-pairs": 3, "spec-pairs-yaml": 4}
     checked = validate_path(out)  # what `rbkit validate` runs
