@@ -67,8 +67,8 @@ def _metrics(path: Path) -> tuple[dict[str, float], dict[str, Any]]:
     meta = {k: rec[k] for k in METADATA_KEYS if k in rec}
     scores: dict[str, float] = {}
     for key, value in rec.items():
-        if key in METADATA_KEYS:
-            continue
+        if key in METADATA_KEYS or isinstance(value, str) or value is None:
+            continue  # other descriptive fields (a revision, a note) are not subset scores
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ResultsError(f"{path}: field {key!r}: expected a subset accuracy (a number), got {value!r}")
         scores[key] = float(value)
