@@ -33,7 +33,7 @@ from rbkit.curation.registry import SubsetSpec
 from rbkit.curation.rows import DroppedRow, Provenance, TrioRow, canonical_json, stable_id
 from rbkit.curation.sources import SourceFile, fetch, resolve
 from rbkit.curation.spec_file import KeyPath, SpecDocument, load_spec, spec_files
-from rbkit.curation.steps_registry import GroupStepResult, make_step
+from rbkit.curation.steps_registry import GroupStepResult, get_step, make_step
 
 BUILDER = "spec"
 TRIO_FIELDS = ("chosen", "rejected")
@@ -210,12 +210,28 @@ def _make(doc: SpecDocument, at: KeyPath, name: str, params: dict[str, Any]) -> 
     from rbkit.curation.steps_registry import StepParamsError, UnknownStepError
 
     try:
+        known = get_step(name)
+        params = {k: (_relative_to(doc.folder, v) if k in known.path_params else v) for k, v in params.items()}
         entry, built = make_step(name, params)
     except UnknownStepError as exc:
         raise doc.error((*at, "name"), str(exc)) from None
     except StepParamsError as exc:
         raise doc.error((*at, "params"), str(exc)) from None
     return entry, list(built) if isinstance(built, (list, tuple)) else [built]
+
+
+def _relative_to(folder: Path, value: Any) -> Any:
+    """Paths in a step parameter, relative ones taken from the spec's folder: a string, a
+    `{path: ...}` table, a `[path, field]` pair, or a list of these."""
+    if isinstance(value, str):
+        return value if Path(value).is_absolute() else str(folder / value)
+    if isinstance(value, dict):
+        return {k: (_relative_to(folder, v) if k == "path" else v) for k, v in value.items()}
+    if isinstance(value, list):
+        if len(value) == 2 and all(isinstance(v, str) for v in value) and not Path(value[1]).suffix:
+            return [_relative_to(folder, value[0]), value[1]]  # [path, field]
+        return [_relative_to(folder, v) for v in value]
+    return value
 
 
 def _pairing(doc: SpecDocument, pairing: dict[str, Any] | None, candidate_mode: bool, files: dict[str, SourceFile]) -> Any:

@@ -72,6 +72,7 @@ class RegisteredStep:
     factory: Callable[..., Any]
     stage: StepStage
     summary: str
+    path_params: tuple[str, ...] = ()  # parameters holding file paths (a spec's are relative to it)
 
     def parameters(self) -> list[str]:
         """The parameter names the factory takes (for messages and `--list-steps`)."""
@@ -83,8 +84,15 @@ _STEPS: dict[str, RegisteredStep] = {}
 _loaded = False
 
 
-def register_step(name: str, *, stage: StepStage = "rows") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator: register `factory(**params) -> step` under `name`."""
+def register_step(
+    name: str, *, stage: StepStage = "rows", path_params: tuple[str, ...] = ()
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: register `factory(**params) -> step` under `name`.
+
+    `path_params` names the parameters that hold file paths: a path (a string, `{path, ...}`
+    or `[path, field]`, alone or in a list) given relative in a spec is taken relative to the
+    spec's folder, so a spec builds the same from any working directory.
+    """
     if stage not in STAGES:
         raise ValueError(f"step {name!r}: stage must be one of {STAGES}, got {stage!r}")
 
@@ -95,7 +103,7 @@ def register_step(name: str, *, stage: StepStage = "rows") -> Callable[[Callable
             if qual != getattr(factory, "__qualname__", None) or known.factory.__module__ != factory.__module__:
                 raise ValueError(f"step {name!r} is registered twice")
         doc = (inspect.getdoc(factory) or "").strip().splitlines()
-        _STEPS[name] = RegisteredStep(name, factory, stage, doc[0] if doc else "")
+        _STEPS[name] = RegisteredStep(name, factory, stage, doc[0] if doc else "", tuple(path_params))
         return factory
 
     return wrap

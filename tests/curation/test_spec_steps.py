@@ -77,3 +77,18 @@ def test_a_spec_may_not_reuse_a_registered_subset_name(tmp_path):
     path = spec_copy(tmp_path, 'name = "spec-pairs"', 'name = "llmbar-natural"')
     with pytest.raises(SpecNameClash, match=r"pairs\.toml:2 name: subset 'llmbar-natural' is already registered"):
         prepare([path])
+
+
+def test_a_path_parameter_is_relative_to_the_spec_not_the_working_directory(fresh_registry, monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(FIXTURES / "plugin"))
+    ep = EntryPoint(name="short", value="short_answers", group=steps_registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(steps_registry, "entry_points", lambda group: [ep] if group == ep.group else [])
+    path = spec_copy(tmp_path, 'name = "chat_artefacts"', 'name = "prompts_not_in"\nparams = { file = "banned.txt" }')
+    (tmp_path / "banned.txt").write_text("What is two plus two?\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    (declared,) = prepare([path])
+    rows = list(declared.subset.build(BuildContext("spec-pairs", BuildOptions())))
+    result = declared.subset.steps[0](rows, BuildContext("spec-pairs", BuildOptions()))
+    assert [d.row["prompt"] for d in result.dropped] == ["What is two plus two?"]
