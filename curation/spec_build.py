@@ -150,6 +150,8 @@ def _mapping_kind(doc: SpecDocument, mapping: dict[str, Any]) -> bool:
         return False
     if not cand:
         raise doc.error(("mapping",), "name chosen + rejected (trio rows) or candidates / completion + group_by (candidates)")
+    if "group_by" in mapping and "id" in mapping:
+        raise doc.error(("mapping", "id"), "in long format group_by is the prompt's id; leave id out")
     if "candidates" in mapping and ("completion" in mapping or "group_by" in mapping):
         raise doc.error(("mapping", "candidates"), "a list column (candidates) or long format (completion + group_by), not both")
     for need, other in (("completion", "group_by"), ("group_by", "completion")):
@@ -366,10 +368,17 @@ class SpecRows:
             out[field] = rec[field]
         return out
 
-    def _row_key(self, src: DeclaredSource, row: int, rec: dict[str, Any]) -> str:
-        if "id" in self.doc.data["mapping"]:
-            return f"{src.key}:{self._field(src, row, rec, 'id', text=False)}"
-        return f"{src.key}#{row}"
+    def _row_key(self, src: DeclaredSource, row: int, rec: dict[str, Any], seen: dict[str, int]) -> str:
+        """`<source>:<id>` (or `<source>#<row>` without an id); a repeated id names both rows."""
+        if "id" not in self.doc.data["mapping"]:
+            return f"{src.key}#{row}"
+        key = f"{src.key}:{self._field(src, row, rec, 'id', text=False)}"
+        if key in seen:
+            raise MappedFieldError(src.label, row, self.doc.data["mapping"]["id"],
+                                   f"duplicate id (also at row {seen[key]}; mapped by {self.doc.label}:"
+                                   f"{self.doc.line_of(('mapping', 'id'))} mapping.id)")
+        seen[key] = row
+        return key
 
     def _provenance(self, src: DeclaredSource, row_key: str) -> dict[str, Any]:
         return {
@@ -386,6 +395,7 @@ class SpecRows:
 
     def _trio_rows(self, ctx: BuildContext) -> Iterator[TrioRow | DroppedRow]:
         name = self.doc.data["name"]
+        seen: dict[str, int] = {}
         for item in self._records(ctx):
             if isinstance(item, DroppedRow):
                 yield item
@@ -397,7 +407,7 @@ class SpecRows:
                 rejected = self._field(src, row, rec, "rejected")
                 chosen_model = self._optional(src, row, rec, "chosen_model", "unknown")
                 rejected_model = self._optional(src, row, rec, "rejected_model", "unknown")
-                row_key = self._row_key(src, row, rec)
+                row_key = self._row_key(src, row, rec, seen)
                 extra = self._extra(src, row, rec)
             except SourceRowError as err:
                 yield ctx.bad_row(err)
@@ -421,6 +431,7 @@ class SpecRows:
         name = self.doc.data["name"]
         long_format = "group_by" in mapping
         open_groups: dict[tuple[str, str], CandidateGroup] = {}
+        seen: dict[str, int] = {}
         for item in self._records(ctx):
             if isinstance(item, DroppedRow):
                 yield item
@@ -447,7 +458,7 @@ class SpecRows:
                 values = self._field(src, row, rec, "candidates", text=False)
                 if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                     raise MappedFieldError(src.label, row, mapping["candidates"], "expected a list of strings")
-                row_key = self._row_key(src, row, rec)
+                row_key = self._row_key(src, row, rec, seen)
                 yield CandidateGroup(
                     row_key, prompt, [Candidate(i, v, model) for i, v in enumerate(values)], reference,
                     self._meta(src, row, row_key, extra, name),

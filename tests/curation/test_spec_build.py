@@ -183,3 +183,14 @@ def test_the_same_pairs_read_from_json_csv_and_parquet(tmp_path, fmt):
     rows = list(declared.subset.build(BuildContext("spec-pairs", BuildOptions())))
     assert [r.prompt for r in rows] == [r["question"] for r in records]
     assert rows[2].provenance.row_key == "pairs:p3" and rows[2].provenance.extra_dict()["label"] == "unsure"
+
+
+def test_a_repeated_id_names_both_rows_and_the_mapping_line(tmp_path):
+    path = spec_copy(tmp_path, "pairs.toml")
+    data = path.parent / "pairs.jsonl"
+    data.write_text(data.read_text().replace('"id": "p4"', '"id": "p2"'))
+    path.write_text(path.read_text().replace("ac22b3210e9529687472d111b6c08a204879af089fbf2762dcdcfe6ef84aefd0", sha256_file(data)))
+    (declared,) = prepare([path])
+    with pytest.raises(MappedFieldError) as err:
+        list(declared.subset.build(BuildContext("spec-pairs", BuildOptions())))
+    assert str(err.value).startswith(f"{data}:4 id: duplicate id (also at row 2; mapped by {path}:{line_of(path, 'id = ')} mapping.id)")
