@@ -458,9 +458,17 @@ class SpecRows:
                 values = self._field(src, row, rec, "candidates", text=False)
                 if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                     raise MappedFieldError(src.label, row, mapping["candidates"], "expected a list of strings")
+                models = rec.get(mapping["model"]) if "model" in mapping else None
+                if isinstance(models, list):  # one model per candidate
+                    if len(models) != len(values):
+                        raise MappedFieldError(src.label, row, mapping["model"],
+                                               f"{len(models)} models for {len(values)} candidates")
+                    names = [str(m) for m in models]
+                else:
+                    names = [model] * len(values)
                 row_key = self._row_key(src, row, rec, seen)
                 yield CandidateGroup(
-                    row_key, prompt, [Candidate(i, v, model) for i, v in enumerate(values)], reference,
+                    row_key, prompt, [Candidate(i, v, names[i]) for i, v in enumerate(values)], reference,
                     self._meta(src, row, row_key, extra, name),
                 )
             except SourceRowError as err:
