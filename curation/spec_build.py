@@ -38,7 +38,10 @@ from rbkit.curation.steps_registry import GroupStepResult, get_step, make_step
 BUILDER = "spec"
 TRIO_FIELDS = ("chosen", "rejected")
 CANDIDATE_FIELDS = ("candidates", "completion", "group_by")
-VERIFIER_KINDS = {"verify:code": "code", "verify:math": "math", "verify:refusal": "refusal", "verify:label": "label"}
+VERIFIER_KINDS = {  # the build.json `verification` a spec gets from its first verifier step
+    "verify:code": "code", "verify:math": "math", "verify:refusal": "refusal", "verify:label": "label",
+    "verify:code-candidates": "code", "verify:math-candidates": "math", "verify:refusal-candidates": "refusal",
+}
 READERS: dict[str, Callable[[Path, str], Iterator[tuple[int, Any]]]] = {
     "jsonl": jsonl_rows,
     "json": json_array_rows,

@@ -160,6 +160,8 @@ def test_list_column_candidates_pair_by_verdict_and_rebuild_byte_identically(tmp
     assert [r.chosen[:8] for r in rows] == ["I can't ", "I won't "]
     assert [r.rejected[:8] for r in rows] == ["Sure! In", "Here is "]
     assert [(r.chosen_model, r.rejected_model) for r in rows] == [("writer-a", "writer-b")] * 2  # a model list column
+    info = json.loads((tmp_path / "a" / "build.json").read_text())["subsets"]["spec-refusals"]
+    assert (info["verification"], info["section"]) == ("refusal", "Safety")
     for rel in ("data/spec-refusals.parquet", "dropped.jsonl", "build.json", "README.md"):
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
 
