@@ -197,3 +197,22 @@ def test_a_repeated_id_names_both_rows_and_the_mapping_line(tmp_path):
     with pytest.raises(MappedFieldError) as err:
         list(declared.subset.build(BuildContext("spec-pairs", BuildOptions())))
     assert str(err.value).startswith(f"{data}:4 id: duplicate id (also at row 2; mapped by {path}:{line_of(path, 'id = ')} mapping.id)")
+
+
+def test_pairing_from_a_pinned_scores_file_keeps_groups_above_the_margin(tmp_path):
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    for file in (FIXTURES / "candidates").glob("refusals.*"):
+        shutil.copy(file, folder / file.name)
+    scores = folder / "judge.jsonl"
+    scores.write_text("".join(json.dumps({"key": f"answers:{k}", "index": i, "score": v}) + "\n"
+                              for k, i, v in [("r1", 0, 3.0), ("r1", 1, 1.0), ("r2", 0, 1.0), ("r2", 1, 1.5)]))
+    spec = folder / "refusals.yaml"
+    text = spec.read_text().replace("pairing:\n  mode: pairwise\n  chosen_from: verified\n",
+                                    "pairing:\n  mode: pairwise\n  chosen_from: scores\n  scores: judge\n  min_margin: 1.0\n")
+    spec.write_text(text.replace("sources:\n", f"sources:\n  judge:\n    path: judge.jsonl\n    sha256: {sha256_file(scores)}\n", 1))
+    result = build([spec], tmp_path / "out")
+    (outcome,) = result.outcomes
+    assert [(r.provenance.row_key, r.chosen[:8]) for r in outcome.rows] == [("answers:r1", "I can't ")]
+    assert {(d.step, d.reason) for d in outcome.dropped} == {("pair:from_scores", "margin 0.5 below min_margin 1")}
+    assert result.manifest["sources"]["spec-refusals/judge"]["path"] == "judge.jsonl"
