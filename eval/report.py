@@ -134,34 +134,51 @@ def comparability_line(comp: dict[str, Any]) -> str:
     return f"[yellow]NOT comparable to {comp['reference']} ({'; '.join(why)})[/]"
 
 
+VERDICT_SHORT = {"better": "better", "worse": "worse", "no detectable difference": "n.d."}
+
+
+def _verdict(s: dict[str, Any]) -> str:
+    v = s.get("verdict")
+    return "—" if v is None else VERDICT_SHORT.get(v, v)
+
+
 def comparison_tables(cmp: dict[str, Any]) -> Group:
-    head = Table(title=f"A = {cmp['a']['model']}   B = {cmp['b']['model']}",
-                 caption=f"{cmp['pairs']} shared pairs · paired bootstrap ({cmp['resamples']}) · exact McNemar, "
-                 f"Holm-adjusted across subsets · verdict at alpha {cmp.get('alpha', 0.05)}")
-    for col in ("subset", "n", "A", "B", "A−B", "95% CI", "A only", "B only", "p (McNemar)", "p (Holm)", "A is"):
-        head.add_column(col, justify="left" if col in ("subset", "A is") else "right")
+    from rich import box
+
+    head = Table(title=f"A = {cmp['a']['model']}   B = {cmp['b']['model']}", box=box.SIMPLE_HEAD, pad_edge=False,
+                 collapse_padding=True, show_edge=False, caption=f"{cmp['pairs']} shared pairs · paired bootstrap ({cmp['resamples']}) · A/B: pairs only A / "
+                 "only B got right · p: exact McNemar, Holm-adjusted across subsets (raw p in --json)")
+    for col in ("subset", "n", "A", "B", "A−B", "95% CI", "A/B", "p Holm", "A is"):
+        head.add_column(col, justify="left" if col in ("subset", "A is") else "right", no_wrap=col != "95% CI")
     for name, s in cmp["subsets"].items():
         head.add_row(name, str(s["n"]), pct(s["a"]), pct(s["b"]), signed(s["delta"]), ci(s["ci95"]),
-                     str(s["a_only"]), str(s["b_only"]), pval(s["p_mcnemar"]), pval(s.get("p_holm")),
-                     s.get("verdict", "—"))
+                     f"{s['a_only']}/{s['b_only']}", pval(s.get("p_holm")), _verdict(s))
     parts: list[Any] = [head]
     label = cmp["comparability"]["label"] if "comparability" in cmp else None
     for title, block, order in (("sections", cmp["sections"], SECTION_ORDER),
                                 ("overall" + (f": {label}" if label else ""), cmp["overall"], OVERALL_ORDER)):
         if not block:
             continue
-        t = Table(title=title)
-        for col in ("name", "A", "B", "A−B", "95% CI", "p (boot)", "p (Holm)", "A is"):
+        t = Table(title=title, caption="p: paired bootstrap, Holm-adjusted within the table")
+        for col in ("name", "A", "B", "A−B", "95% CI", "p Holm", "A is"):
             t.add_column(col, no_wrap=True)
         for name, s in ordered(block, order):
-            t.add_row(name, pct(s["a"]), pct(s["b"]), signed(s["delta"]), ci(s["ci95"]), pval(s["p_bootstrap"]),
-                      pval(s.get("p_holm")), s.get("verdict", "—"))
+            t.add_row(short_name(name), pct(s["a"]), pct(s["b"]), signed(s["delta"]), ci(s["ci95"]),
+                      pval(s.get("p_holm")), _verdict(s))
         parts.append(t)
+    parts.append(f"[dim]A is better/worse only where the Holm-adjusted p < {cmp.get('alpha', 0.05)}; "
+                 "n.d. = no detectable difference[/]")
     if "comparability" in cmp:
         parts.append(comparability_line(cmp["comparability"]))
     if cmp["only_in_a"] or cmp["only_in_b"]:
         parts.append(f"[yellow]{cmp['only_in_a']} pair(s) only in A and {cmp['only_in_b']} only in B were left out[/]")
     return Group(*parts)
+
+
+def short_name(name: str) -> str:
+    """Overall convention names short enough for 80 columns (the full names are in results.json)."""
+    return {"paper_v1_5_sections": "paper_v1_5", "leaderboard_2_2_2_2_1": "leaderboard_22221",
+            "mean_4_sections": "mean_4", "rb2_mean_6_subsets": "rb2_mean_6"}.get(name, name)
 
 
 def print_results(res: dict[str, Any], console: Console | None = None) -> None:
