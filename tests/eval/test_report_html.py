@@ -7,10 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+from rbkit.eval.aggregate import aggregate
+from rbkit.eval.comparability import assess, label_overall
 from rbkit.eval.compare import compare_many
 from rbkit.eval.html_report import render_report
-from rbkit.eval.report_entry import load_entries
-from result_folders import rb2_result, three_results
+from rbkit.eval.report_entry import Entry, PairRow, load_entries
+from rbkit.eval.sections import resolve
+from result_folders import pair, rb2_result, three_results
 from typer.testing import CliRunner
 
 from rbkit.cli import app
@@ -96,3 +99,22 @@ def test_cli_writes_the_page_and_a_markdown_leaderboard(folders, tmp_path):
     line = next(x for x in md.output.splitlines() if x.startswith("| tiny-rm | partial |"))
     assert line.split(" | ")[2] == expected
     assert "| Model | Comparability | mean_4_sections | paper_v1_5_sections | leaderboard_2_2_2_2_1 |" in md.output
+
+
+def _big_entry(m: int, n: int) -> Entry:
+    rows = [pair(s, str(i), float((i * 7 + m) % 5 > 1), 0.5, (10 + i % 97, 10 + (i * 3) % 89))
+            for s in ("llmbar-natural", "donotanswer", "math-prm") for i in range(n)]
+    blocks = aggregate(rows, resolve(["llmbar-natural", "donotanswer", "math-prm"]), best_of_n=False, resamples=0, seed=0)
+    blocks["comparability"] = assess("reward-bench", {s: n for s in blocks["subsets"]}, {}, provenance="build.json")
+    label_overall(blocks["comparability"], "reward-bench", blocks["overall"], blocks["sections"])
+    prs = [PairRow(r.subset, r.id, r.scores, 1, r.credit, r.tie, False, r.lengths) for r in rows]
+    return Entry(f"org/m{m}", "rbkit", f"/r/{m}", "reward-bench", "classifier", blocks, prs)
+
+
+def test_the_page_grows_with_models_not_with_pairs():
+    """What keeps 50 results fast to open: per-pair marks are capped per model, detail panels
+    beyond the third start closed; the rest grows with models x columns only."""
+    few, many = render_report([_big_entry(m, 200) for m in range(12)]), render_report([_big_entry(m, 2000) for m in range(12)])
+    assert many.count("<circle") == few.count("<circle") <= 12 * (150 + 6)
+    assert abs(len(many) - len(few)) < 0.02 * len(few) and len(many) < 400_000
+    assert many.count("<details open") == 3
