@@ -58,3 +58,21 @@ def test_url_source_with_a_wrong_hash_names_the_line_and_caches_nothing(tmp_path
     assert str(err.value).startswith(f"{spec}:11 sources.pairs.sha256: the file's bytes are not the pinned ones")
     assert PAIRS_SHA in err.value.reason
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+
+
+def test_hub_source_reads_from_the_mirror_at_its_mirror_path(tmp_path, monkeypatch):
+    revision = "0123456789abcdef0123456789abcdef01234567"
+    text = (FIXTURES / "pairs.toml").read_text().replace(
+        'path = "pairs.jsonl"', f'hub = "me/pairs"\nrevision = "{revision}"\nfile = "data/pairs.jsonl"')
+    spec = tmp_path / "hub.toml"
+    spec.write_text(text)
+    mirror = tmp_path / "mirror"
+    (mirror / "spec-pairs").mkdir(parents=True)
+    (mirror / "spec-pairs" / "pairs.jsonl").write_bytes((FIXTURES / "pairs.jsonl").read_bytes())
+    monkeypatch.setenv("RBKIT_SOURCES", str(mirror))
+    monkeypatch.setenv("RBKIT_CACHE", str(tmp_path / "cache"))
+    (declared,) = prepare([spec])
+    source = declared.subset.sources[0]
+    assert (source.kind, source.url) == ("hub-dataset", f"https://huggingface.co/datasets/me/pairs/resolve/{revision}/data/pairs.jsonl")
+    rows = list(declared.subset.build(BuildContext("spec-pairs", BuildOptions())))
+    assert (len(rows), rows[0].provenance.revision, rows[0].provenance.upstream_file) == (5, revision, "data/pairs.jsonl")
