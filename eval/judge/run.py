@@ -129,7 +129,8 @@ def run_judge(cfg: EvalConfig, backend: Backend, options: JudgeOptions, console:
         "config": {
             "kind": "judge", "head": "judge", "reduction": None, "ties": cfg.ties, "max_length": None,
             "truncation": None, "dtype": identity.get("dtype") or cfg.dtype, "device": cfg.device,
-            "max_tokens": cfg.max_tokens, "batch_size": cfg.batch_size,
+            # the scorers' token budget per batch; a judge batches by --batch-size (local) or --concurrency (API)
+            "max_tokens": cfg.max_tokens if cfg.max_tokens is not None else 8192, "batch_size": cfg.batch_size,
             "bootstrap": {"resamples": cfg.bootstrap, "seed": cfg.seed, "confidence": 0.95},
             "template": f"judge:{prompt.name}", "random_head_seed": None,
         },

@@ -58,7 +58,7 @@ def eval_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
     json_out: bool = typer.Option(False, "--json", help="Print results.json to stdout."),
     api_base: str | None = typer.Option(None, "--api-base", help="Judges: an OpenAI-compatible endpoint (vLLM, SGLang, TGI, llama.cpp server, hosted), e.g. http://127.0.0.1:8000/v1; --model names the served model."),
-    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Judges: the environment variable holding the API key (never logged or written)."),
+    api_key_env: str | None = typer.Option(None, "--api-key-env", help="Judges: the environment variable holding the API key (default OPENAI_API_KEY, may be unset for local servers; never logged or written)."),
     concurrency: int = typer.Option(8, "--concurrency", help="Judges: API requests in flight at once."),
     timeout: float = typer.Option(120.0, "--timeout", help="Judges: seconds per API request before it is retried."),
     retries: int = typer.Option(5, "--retries", help="Judges: retries per request on 429/5xx, timeouts and bad replies (with backoff)."),
@@ -97,7 +97,7 @@ def eval_command(
 
         options = judge_options(judge_prompts, judge_prompt, judge_template, judge_mode, orders, max_new_tokens,
                                 temperature, {"concurrency": concurrency, "timeout": timeout, "retries": retries})
-        backend = open_backend(model, api_base=api_base, api_key_env=api_key_env if api_base else None,
+        backend = open_backend(model, api_base=api_base, api_key_env=api_key_env,
                                concurrency=concurrency, timeout=timeout, max_retries=retries, revision=revision,
                                batch_size=batch_size or 8, dtype=dtype,
                                device="cuda" if device == "auto" and _cuda() else ("cpu" if device == "auto" else device))

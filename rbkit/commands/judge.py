@@ -23,7 +23,7 @@ def mtbench_command(
     question: list[int] = typer.Option([], "--question", help="Grade only these question ids (repeatable; quick runs)."),
     answer_model: list[str] = typer.Option([], "--answers-of", help="Grade only these models' answers (repeatable; quick runs)."),
     api_base: str | None = typer.Option(None, "--api-base", help="An OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1."),
-    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Environment variable holding the API key (never logged or written)."),
+    api_key_env: str | None = typer.Option(None, "--api-key-env", help="Environment variable holding the API key (default OPENAI_API_KEY, may be unset for local servers; never logged or written)."),
     concurrency: int = typer.Option(8, "--concurrency"),
     timeout: float = typer.Option(120.0, "--timeout"),
     retries: int = typer.Option(5, "--retries"),
@@ -53,7 +53,7 @@ def mtbench_command(
              if (not question or row[0] in question) and (not answer_model or row[1] in answer_model)]
     if not items:
         raise typer.BadParameter("no answer matches --question/--answers-of")
-    backend = open_backend(model, api_base=api_base, api_key_env=api_key_env if api_base else None,
+    backend = open_backend(model, api_base=api_base, api_key_env=api_key_env,
                            concurrency=concurrency, timeout=timeout, max_retries=retries, batch_size=batch_size,
                            device=device)
     judge_name = str(backend.identity().get("model"))
