@@ -53,7 +53,7 @@ from rbkit.curation.steps_registry import register_step
 DEFAULT_N = 13
 DEFAULT_THRESHOLD = 0.5
 MAX_CANDIDATES = 32  # references compared word by word per prompt (most shared n-grams first)
-QUERY_BATCH = 20_000
+QUERY_BATCH = 4_000  # arrays of a batch stay in cache: faster than one big batch
 VERIFIER = "decontam:ngram"
 STEP_NAME = "decontam"
 NORMALIZATION = "NFKC, casefold, every character that is not a letter, digit or whitespace becomes a space, split on whitespace"

@@ -2,13 +2,15 @@
 
 Decontamination (`decontam.py`) asks one question many times: which reference texts share
 word n-grams with this text, and how much of either text do the shared n-grams cover? Python
-sets of n-gram strings answer it, but for 100k prompts they cost minutes and gigabytes. Here
-every word gets a stable 64-bit hash (blake2b, cached per distinct word), the n-gram hashes of
-a whole batch of texts are computed at once with numpy (a rolling polynomial over the word
-hashes, then the splitmix64 finaliser), and the reference side is one sorted array, so finding
-the query n-grams that occur anywhere in it is one `searchsorted`. Only the few texts with a
-hit are then compared word by word (`overlap`), and every shared n-gram is confirmed on the
-words themselves, so a hash collision can never produce a match.
+sets of n-gram strings answer it, at about one microsecond of Python per n-gram. Here the
+words of a whole batch of texts are split and hashed to 64-bit integers in polars (Rust), the
+n-gram hashes are computed at once with numpy (a rolling polynomial over the word hashes, then
+the splitmix64 finaliser), and the reference side is one sorted array behind a presence filter,
+so finding the query n-grams that occur anywhere in it is one gather and a `searchsorted` of
+the few that pass. Only the texts with a hit are then compared word by word (`overlap`), and
+every shared n-gram is confirmed on the words themselves, so a hash collision can never
+produce a match. Hashes never leave the process (reports hold words), so they only need to
+agree within one run.
 
 Normalisation (`words`): Unicode NFKC, case-folded, every character that is neither a letter,
 a digit nor whitespace replaced by a space, then split on whitespace. lm-evaluation-harness's
@@ -21,61 +23,51 @@ with exactly those words (so short prompts are caught when duplicated, never by 
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
 
 _NOT_WORD = re.compile(r"[^\w\s]|_")
+_NOT_WORD_OR_SPACE = re.compile(r"\W|_")
 _MULT = 0x100000001B3  # FNV-64 prime: odd, so the polynomial is a bijection per position
 _SHORT_TAG = 0x9E3779B97F4A7C15  # keeps a whole-text "n-gram" apart from an n-word window
 _M64 = (1 << 64) - 1
 
 
 # The same rule as a str.translate table for ASCII text (NFKC leaves ASCII unchanged): 5x faster.
-_ASCII_TABLE = {c: (" " if _NOT_WORD.match(chr(c)) else chr(c).lower()) for c in range(128)}
+_ASCII_TABLE = {c: (" " if _NOT_WORD_OR_SPACE.match(chr(c)) else chr(c).lower()) for c in range(128)}
 
 
 def normalize(text: str) -> str:
-    """NFKC, case-folded, punctuation and symbols replaced by spaces (see the module docstring)."""
+    """NFKC, case-folded, punctuation, symbols and every kind of whitespace replaced by " "."""
     if text.isascii():
         return text.translate(_ASCII_TABLE)
-    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold())
+    return _NOT_WORD_OR_SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold())
 
 
 def words(text: str) -> list[str]:
     return normalize(text).split()
 
 
-class WordHashes(dict[str, int]):
-    """word -> a dense id, and id -> the word's stable 64-bit hash (never Python's salted hash).
+def word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(every word's 64-bit hash, flat; the word count of each text) for a batch of texts.
 
-    Small integer ids convert to numpy quickly; the hashes live in one array indexed by id.
+    Splitting and hashing run in polars (Rust), not word by word in Python. The hashes only
+    need to agree within one run (index and queries are hashed by the same process), and
+    every shared n-gram is confirmed on the words themselves (`overlap`).
     """
+    import polars as pl
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._hashes: list[int] = []
-        self._table: np.ndarray | None = None
-
-    def __missing__(self, word: str) -> int:
-        self._hashes.append(int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little"))
-        self[word] = len(self._hashes) - 1
-        self._table = None
-        return self[word]
-
-    def table(self) -> np.ndarray:
-        import numpy as np
-
-        if self._table is None:
-            self._table = np.array(self._hashes, dtype=np.uint64)
-        return self._table
+    norm = pl.Series("t", [normalize(t) for t in texts], dtype=pl.String)
+    split = norm.str.split(" ").list.eval(pl.element().filter(pl.element() != ""))
+    lens = split.list.len().to_numpy().astype("int64")
+    flat = split.explode().drop_nulls().hash(seed=0).to_numpy()
+    return flat, lens
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -109,13 +101,11 @@ class Grams:
     span: np.ndarray  # int64: words covered (n, or the whole text when shorter)
 
 
-def batch_grams(texts: Sequence[list[str]], n: int, vocab: WordHashes) -> Grams:
-    """The n-gram hashes of tokenised texts, computed for the whole batch at once."""
+def batch_grams(texts: Sequence[str], n: int) -> Grams:
+    """The n-gram hashes of a batch of texts, computed for the whole batch at once."""
     import numpy as np
 
-    lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    ids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(texts)), dtype=np.int64, count=int(lens.sum()))
-    flat = vocab.table()[ids]
+    flat, lens = word_hashes(texts)
     starts = np.concatenate(([0], np.cumsum(lens)[:-1])) if len(texts) else lens
     total = len(flat)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -124,8 +114,9 @@ def batch_grams(texts: Sequence[list[str]], n: int, vocab: WordHashes) -> Grams:
         h = np.zeros(width, dtype=np.uint64)
         mult = np.uint64(_MULT)
         with np.errstate(over="ignore"):
-            for j in range(n):
-                h = h * mult + flat[j : j + width]
+            for j in range(n):  # in place: no new array per word position
+                np.multiply(h, mult, out=h)
+                np.add(h, flat[j : j + width], out=h)
             h = _mix(h)
         doc = np.repeat(np.arange(len(texts), dtype=np.int64), lens)[:width]
         pos = np.arange(width, dtype=np.int64) - starts[doc]
@@ -153,12 +144,10 @@ class DocGrams:
     grams: dict[int, list[tuple[int, int]]]  # hash -> [(pos, span), ...]
 
 
-def doc_grams(text: str, n: int, vocab: WordHashes) -> DocGrams:
-    return grams_of_words(words(text), n, vocab)
-
-
-def grams_of_words(toks: list[str], n: int, vocab: WordHashes) -> DocGrams:
-    g = batch_grams([toks], n, vocab)
+def doc_grams(text: str, n: int) -> DocGrams:
+    """One text's words and n-grams (hashed exactly as `batch_grams` hashes a batch)."""
+    toks = words(text)
+    g = batch_grams([" ".join(toks)], n)
     grams: dict[int, list[tuple[int, int]]] = {}
     for h, p, s in zip(g.hashes.tolist(), g.pos.tolist(), g.span.tolist(), strict=True):
         grams.setdefault(h, []).append((p, s))
@@ -226,7 +215,7 @@ class NgramIndex:
     n-gram hash with it (most shared first); `overlap` then confirms and measures each pair.
     """
 
-    def __init__(self, texts: Sequence[str], n: int, *, batch: int = 20_000,
+    def __init__(self, texts: Sequence[str], n: int, *, batch: int = 4_000,
                  progress: Callable[[int, int], None] | None = None):
         import numpy as np
 
@@ -234,10 +223,9 @@ class NgramIndex:
             raise ValueError(f"n must be at least 1, got {n}")
         self.n = n
         self.texts = list(texts)
-        self.vocab = WordHashes()
         hashes, docs = [], []
         for lo in range(0, len(self.texts), batch):
-            g = batch_grams([words(t) for t in self.texts[lo : lo + batch]], n, self.vocab)
+            g = batch_grams(self.texts[lo : lo + batch], n)
             hashes.append(g.hashes)
             docs.append(g.doc + lo)
             if progress:
@@ -261,7 +249,7 @@ class NgramIndex:
         if i not in self._cache:
             if len(self._cache) > 4096:
                 self._cache.clear()
-            self._cache[i] = doc_grams(self.texts[i], self.n, self.vocab)
+            self._cache[i] = doc_grams(self.texts[i], self.n)
         return self._cache[i]
 
     def candidates(self, texts: Sequence[str], *, limit: int = 32) -> Iterator[tuple[int, DocGrams, list[int]]]:
@@ -272,8 +260,7 @@ class NgramIndex:
         """
         import numpy as np
 
-        toks = [words(t) for t in texts]
-        g = batch_grams(toks, self.n, self.vocab)
+        g = batch_grams(texts, self.n)
         if len(g.hashes) == 0 or len(self.hashes) == 0:
             return
         hit = self._present[(g.hashes & self._mask).astype(np.int64)]
@@ -291,6 +278,6 @@ class NgramIndex:
             refs = np.concatenate([self.docs[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True)])
             ids, counts = np.unique(refs, return_counts=True)
             ranked = ids[np.lexsort((ids, -counts))][:limit]
-            query = grams_of_words(toks[q], self.n, self.vocab)
+            query = doc_grams(texts[q], self.n)
             yield q, query, ranked.tolist()
 
