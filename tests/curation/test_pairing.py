@@ -194,3 +194,29 @@ def test_eval_scores_map_back_to_candidates_through_scoring_rows(tmp_path: Path)
     table = scores_table([RowScore(pair.id, "s", (0.1, 0.3, 0.9), 1, 0.0, False, False)])
     pq.write_table(table, tmp_path / "scores.parquet")
     assert eval_scores(tmp_path, groups) == {"p1": {0: 0.1, 1: 0.3, 2: 0.9}}
+
+
+# --- the registered steps a spec names ------------------------------------------------------------
+
+
+def test_registered_best_of_n_step_pairs_from_a_judge_scores_file(tmp_path: Path):
+    from rbkit.curation.pipeline import BuildContext, BuildOptions
+    from rbkit.curation.steps_registry import make_step
+
+    path = tmp_path / "judge.csv"
+    path.write_text("key,index,score\np1,0,0.9\np1,1,0.1\np1,2,0.5\np1,3,0.2\n")
+    entry, step = make_step("pairing:best-of-n", {"n": 3, "chosen_from": "scores", "scores": str(path), "min_margin": 0.2})
+    assert entry.stage == "pairing"
+    g = group("p1", None, None, None, None)
+    g.meta["provenance"] = {k: v for k, v in PROV.to_record().items() if k not in ("filters_passed", "verification", "review")}
+    result = step([g], BuildContext("s", BuildOptions()))
+    [row] = result.kept
+    assert row.chosen == ("answer 0",) and set(row.rejected) == {"answer 1", "answer 3"}
+    assert result.report["rows"] == 1 and result.report["dropped"] == {"unused: scored between chosen and rejected": 1}
+
+
+def test_registered_step_refuses_a_best_of_n_below_two():
+    from rbkit.curation.steps_registry import StepParamsError, make_step
+
+    with pytest.raises(StepParamsError, match="n must be an integer of at least 2"):
+        make_step("pairing:best-of-n", {"n": 1})
