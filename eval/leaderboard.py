@@ -103,6 +103,9 @@ def build(entries: Sequence[Entry]) -> list[Leaderboard]:
         columns = ([Column(f"overall:{n}", n, "overall") for n in overall]
                    + [Column(f"section:{n}", n, "section") for n in sections]
                    + [Column(f"subset:{n}", n, "subset") for n in subsets])
+        shared = shared_subsets([e for _, e in members])
+        if shared:
+            columns.insert(len(overall), Column(SHARED_KEY, f"mean of {len(shared)} shared subsets", "overall"))
         rows = []
         for i, e in members:
             res = e.results
@@ -115,6 +118,8 @@ def build(entries: Sequence[Entry]) -> list[Leaderboard]:
                     note = o.get("label", e.label)
                     state = "ok" if o.get("complete") and res["comparability"]["comparable"] else "partial"
                     row.cells[f"overall:{n}"] = Cell(o["value"], _ci(o["ci95"]), state, note)
+            if shared:
+                row.cells[SHARED_KEY] = shared_cell(e, shared)
             for n in sections:
                 s = res["sections"].get(n)
                 if s is None or s["score"] is None:
@@ -134,6 +139,37 @@ def build(entries: Sequence[Entry]) -> list[Leaderboard]:
         rows.sort(key=lambda r: (r.cells[first].value is None, -(r.cells[first].value or 0.0), r.name) if first else r.name)
         boards.append(Leaderboard(benchmark, columns, rows))
     return boards
+
+
+SHARED_KEY = "overall:shared"
+SHARED_RESAMPLES, SHARED_SEED = 1000, 0
+
+
+def shared_subsets(entries: Sequence[Entry]) -> list[str]:
+    """The subsets every result scored, when the results do not all hold the same ones (else
+    [] : the conventions already compare like with like)."""
+    scored = [{n for n, s in e.results["subsets"].items() if s["accuracy"] is not None} for e in entries]
+    if len(scored) < 2 or all(s == scored[0] for s in scored):
+        return []
+    return sorted(set.intersection(*scored))
+
+
+def shared_cell(entry: Entry, shared: Sequence[str]) -> Cell:
+    """Unweighted mean accuracy over the shared subsets, so a partial result and a complete one
+    can be set side by side on the same data; bootstrap CI from the per-pair credits when the
+    result has them (seeded per subset as in `rbkit eval`)."""
+    from rbkit.eval.stats import bootstrap_means, percentile_ci, seeded_rng
+
+    subs = entry.results["subsets"]
+    value = sum(subs[n]["accuracy"] for n in shared) / len(shared)
+    credits = {n: [r.correct for r in entry.rows if r.subset == n] for n in shared}
+    ci = None
+    if all(credits.values()) and all(subs[n].get("metric") != "ties-formula" for n in shared):
+        import numpy as np
+
+        samples = sum(bootstrap_means(np.asarray(credits[n]), SHARED_RESAMPLES, seeded_rng(SHARED_SEED, n)) for n in shared)
+        ci = percentile_ci(samples / len(shared))
+    return Cell(value, ci, "ok", "unweighted mean over the subsets every result in this table scored: " + ", ".join(shared))
 
 
 def cell_text(cell: Cell, *, with_ci: bool = True) -> str:

@@ -118,3 +118,14 @@ def test_the_page_grows_with_models_not_with_pairs():
     assert many.count("<circle") == few.count("<circle") <= 12 * (150 + 6)
     assert abs(len(many) - len(few)) < 0.02 * len(few) and len(many) < 400_000
     assert many.count("<details open") == 3
+
+
+def test_results_on_different_subsets_also_meet_on_the_subsets_they_share(folders):
+    page = render_report(load_entries([folders[1], FIXTURES / "v1"]))
+    assert ">mean of 3 shared subsets</th>" in page
+    metrics = json.loads((FIXTURES / "v1/eval-set/example-org/full-rm.json").read_text())
+    expected = sum(metrics[s] for s in ("alpacaeval-easy", "donotanswer", "llmbar-natural")) / 3
+    assert cell(page, "example-org/full-rm", "overall:shared") == f"{expected:.6f}"
+    res = json.loads((folders[1] / "results.json").read_text())
+    mine = sum(res["subsets"][s]["accuracy"] for s in ("alpacaeval-easy", "donotanswer", "llmbar-natural")) / 3
+    assert cell(page, "tiny-rm", "overall:shared") == f"{mine:.6f}"
