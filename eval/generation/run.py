@@ -23,13 +23,14 @@ def run_requests(
     requests: Sequence[GenerationRequest],
     *,
     cache: bool | Path = True,
+    use_cache: bool = True,
     progress: bool = True,
     description: str = "generating",
 ) -> list[Completion]:
     """Completions for `requests`, in the same order.
 
-    `cache`: True uses `cache_root()/generation`, a path uses that folder, False opts out
-    (nothing read, nothing written). Request ids must be unique. A completion that failed
+    `cache`: True uses `cache_root()/generation`, a path uses that folder; `cache=False` or
+    `use_cache=False` opts out (nothing read, nothing written). Request ids must be unique. A completion that failed
     (finish_reason "error") is returned, never cached, and asked again by the next run.
     """
     ids = [r.id for r in requests]
@@ -38,7 +39,7 @@ def run_requests(
         raise GenerationError(f"request id {dup!r} appears more than once; ids must be unique")
     identity = backend.identity()
     store = None
-    if cache is not False:
+    if cache is not False and use_cache:
         store = CompletionStore(default_cache_dir() if cache is True else Path(cache), identity)
     keys = [request_key(identity, r) for r in requests]
     done: dict[str, Completion] = {}
