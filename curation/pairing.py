@@ -333,6 +333,9 @@ def pair_from_scores(
 ) -> tuple[list[TrioRow], list[DroppedRow]]:
     """Chosen = the top-scored candidate, rejected = the n-1 lowest, when the margin allows.
 
+    `scores` maps a group key (or, where unique, the id after its source key: "q1" for
+    "generated:q1") to candidate index -> score.
+
     The margin is chosen's score minus the best rejected score; a group below `min_margin` is
     dropped whole (the scorer does not separate its candidates clearly). With
     `respect_verdicts`, a candidate verified wrong is never chosen and one verified correct is
@@ -345,8 +348,9 @@ def pair_from_scores(
     step = "pair:from_scores"
     rows: list[TrioRow] = []
     dropped: list[DroppedRow] = []
+    short = _short_keys(groups)
     for group in groups:
-        got = scores.get(group.key, {})
+        got = scores.get(group.key) or scores.get(short.get(group.key, "\x00")) or {}
         s = _sort_for_scores(group, seed, subset)
         usable: list[Candidate] = []
         for c, reason in s:
@@ -402,6 +406,13 @@ def pair_from_scores(
     return rows, dropped
 
 
+def _short_keys(groups: Sequence[CandidateGroup]) -> dict[str, str]:
+    """group key -> the id after its source key ("generated:q1" -> "q1") where that is unique,
+    so a scores file may name prompts by the id the user knows (rbkit generate's prompt_id)."""
+    tails = Counter(g.key.split(":", 1)[1] for g in groups if ":" in g.key)
+    return {g.key: g.key.split(":", 1)[1] for g in groups if ":" in g.key and tails[g.key.split(":", 1)[1]] == 1}
+
+
 def _sort_for_scores(group: CandidateGroup, seed: int, subset: str) -> list[tuple[Candidate, str | None]]:
     """Each candidate with the reason it cannot be used (None: usable), in index order."""
     out: list[tuple[Candidate, str | None]] = []
@@ -450,6 +461,7 @@ def eval_scores(path: Path, groups: Sequence[CandidateGroup]) -> dict[str, dict[
     if missing:
         raise PairingError(f"{file}: not an rbkit eval scores file (missing column(s) {', '.join(sorted(missing))})")
     by_key = {g.key: sorted(g.candidates, key=lambda c: c.index) for g in groups}
+    by_key.update({tail: by_key[key] for key, tail in _short_keys(groups).items() if tail not in by_key})
     out: dict[str, dict[int, float]] = {}
     for row, (rid, vals) in enumerate(zip(table.column("id").to_pylist(), table.column("scores").to_pylist(), strict=True), 1):
         cands = by_key.get(str(rid))

@@ -220,3 +220,9 @@ def test_registered_step_refuses_a_best_of_n_below_two():
 
     with pytest.raises(StepParamsError, match="n must be an integer of at least 2"):
         make_step("pairing:best-of-n", {"n": 1})
+
+
+def test_scores_may_name_a_prompt_by_the_id_after_its_source_key():
+    g = CandidateGroup("generated:q1", "Q?", [cand(0, None), cand(1, None)])
+    rows, _ = pair_from_scores([g], {"q1": {0: 0.0, 1: 1.0}}, subset="s", provenance=PROV)
+    assert rows[0].chosen == "answer 1" and rows[0].provenance.row_key == "generated:q1"
