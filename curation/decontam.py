@@ -418,7 +418,7 @@ def _pairs(value: Any, what: str, default_field: str = "prompt") -> tuple[tuple[
     return tuple(out)
 
 
-@register_step("decontam")
+@register_step("decontam", path_params=("against_build", "against_files"))
 def decontam_step(
     against_build: str | None = None,
     against_files: Any = None,

@@ -92,3 +92,20 @@ def test_a_path_parameter_is_relative_to_the_spec_not_the_working_directory(fres
     rows = list(declared.subset.build(BuildContext("spec-pairs", BuildOptions())))
     result = declared.subset.steps[0](rows, BuildContext("spec-pairs", BuildOptions()))
     assert [d.row["prompt"] for d in result.dropped] == ["What is two plus two?"]
+
+
+def test_decontam_files_in_a_spec_are_read_from_the_spec_folder(monkeypatch, tmp_path):
+    from rbkit.curation.decontam import DecontamStep
+
+    path = spec_copy(
+        tmp_path,
+        'name = "chat_artefacts"',
+        'name = "decontam"\nparams = { against_files = [{ path = "train.jsonl", field = "q" }], threshold = 0.0 }',
+    )
+    (tmp_path / "train.jsonl").write_text('{"q": "What is two plus two?"}\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    (declared,) = prepare([path])
+    (step,) = [s for s in declared.subset.steps if isinstance(s, DecontamStep)]
+    assert step.against_files == ((str(tmp_path / "train.jsonl"), "q"),)
