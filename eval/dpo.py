@@ -24,7 +24,7 @@ from rbkit.eval.heads import (
     quiet_transformers,
 )
 from rbkit.eval.models import ModelRef
-from rbkit.eval.placement import input_device
+from rbkit.eval.placement import input_device, placed
 
 Reduction = Literal["sum", "avg", "norm"]
 CHUNK_BYTES = 64 << 20  # fp32 logits per chunk
@@ -136,6 +136,8 @@ class DPOScorer:
             "reward": "policy - reference (sum of response log-probs)" if self.reference is not None
             else f"reference-free {self.reduction}",
             "reduction": self.reduction,
+            **placed(self.policy),
+            **({"reference_device": str(input_device(self.reference))} if self.reference is not None else {}),
         }
 
 

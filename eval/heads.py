@@ -31,7 +31,7 @@ import torch
 from rbkit.eval.batching import Batch
 from rbkit.eval.errors import ModelError
 from rbkit.eval.models import ModelRef
-from rbkit.eval.placement import Placement, input_device, load_kwargs
+from rbkit.eval.placement import Placement, input_device, load_kwargs, placed
 
 ENTRY_POINT_GROUP = "rbkit.heads"
 
@@ -193,7 +193,7 @@ class SequenceClassifier:
             hidden = base(input_ids=ids, attention_mask=mask).last_hidden_state
             at = hidden.device  # the last layer's device
             last = hidden[torch.arange(hidden.shape[0], device=at), batch.lengths.to(at) - 1]
-            logits = self.model.score(last)
+            logits = head_scores(self.model.score, last)
         else:
             logits = self.model(input_ids=ids, attention_mask=mask).logits
         return logits[:, 0].to("cpu", torch.float64)
@@ -205,7 +205,20 @@ class SequenceClassifier:
             "pooling": self.pooling,
             "num_labels": int(self.model.config.num_labels),
             "random_head_seed": self.random_head_seed,
+            **placed(self.model),
         }
+
+
+def head_scores(head: Any, last: torch.Tensor) -> torch.Tensor:
+    """The score head on last-token states, in fp32 for a linear head whatever the model's dtype.
+
+    Why: in bf16 the head's own output keeps 8 significant bits, so distinct answers tie
+    exactly and batch-composition jitter of one bf16 step flips decisions. Reading the same
+    bf16 states through an fp32 head costs nothing and changes no fp32 score."""
+    if isinstance(head, torch.nn.Linear) and last.dtype != torch.float32 and not head.weight.is_meta:
+        bias = None if head.bias is None else head.bias.float()
+        return torch.nn.functional.linear(last.to(head.weight.device).float(), head.weight.float(), bias)
+    return head(last)
 
 
 def _is_decoder(config: Any) -> bool:

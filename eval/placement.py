@@ -80,9 +80,11 @@ def input_device(model: Any) -> torch.device:
     return emb.weight.device
 
 
-def describe(model: Any) -> dict[str, Any] | None:
-    """The device map a model was dispatched with (module -> device), or None for one device."""
-    mapping = getattr(model, "hf_device_map", None)
-    if not mapping or len(set(mapping.values())) == 1 and not {"disk", "meta"} & set(map(str, mapping.values())):
-        return None
-    return {k: str(v) for k, v in mapping.items()}
+def placed(model: Any) -> dict[str, Any]:
+    """{"device_map": module -> device} for a model accelerate spread out (results.json's scorer
+    block shows where each part ran); {} for a model on one device."""
+    mapping = getattr(model, "hf_device_map", None) or {}
+    devices = {str(v) for v in mapping.values()}
+    if len(devices) <= 1 and not devices & {"disk", "meta"}:
+        return {}
+    return {"device_map": {k: str(v) for k, v in mapping.items()}}

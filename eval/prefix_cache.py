@@ -17,13 +17,16 @@ B. every completion's suffix (the tokens after its pair's prefix) runs on its ow
 Only padding and the duplicated prefix are saved: every real token attends to exactly what it
 attends to in a full-sequence forward, so scores equal the plain path's up to fp32 rounding.
 That is checked on the first pair a scorer sees; a model whose cache does not reproduce its
-own full forward (beyond 1e-4 relative) falls back to full forwards, with a notice.
+own full forward falls back to full forwards, with a notice. The check's tolerance fits the
+dtype (eval.precision): fp32 1e-4 relative; bf16 3e-2 and fp16 1e-2 of the pair's larger
+|score|, since there each path rounds every layer to 8 or 11 significant bits.
 
 Windows (`plan_windows`) group pairs by shared-prefix length, bounded by the token budget:
 their prefix K/V must fit in half of `max_tokens` cached tokens, all their tokens in
 WINDOW_FACTOR budgets (which is also the resume granularity, since the runner appends per
-window). Within a window, trunk calls stay under SUB_BATCH_TOKENS positions, and the past a
-call gathers under a quarter of that, so memory stays below the plain path's.
+window). Within a window, trunk calls stay under SUB_BATCH_TOKENS positions on a CPU (the
+whole budget on an accelerator, `trunk_budget`), and the past a call gathers under a quarter
+of that, so memory stays below the plain path's.
 
 One module on purpose (over 400 lines): the window plan, the two-phase trunk, the packed K/V
 store and the scorers are one algorithm whose parts agree on token layout and cache shapes.
@@ -38,14 +41,20 @@ from typing import Any
 import torch
 from rbkit.eval.batching import Batch
 from rbkit.eval.placement import input_device
+from rbkit.eval.precision import prefix_check_passes
 from rbkit.eval.render import EncodedPair, common_prefix
 
 MIN_PREFIX = 4  # shorter shared prefixes are not worth a cache
-SUB_BATCH_TOKENS = 4096  # trunk calls stay under this (CPU GEMMs are no faster above; activations stay small)
+SUB_BATCH_TOKENS = 4096  # CPU trunk calls stay under this (CPU GEMMs are no faster above; activations stay small)
 PAST_SHARE = 4  # the past gathered for one call holds at most 1/PAST_SHARE of its token budget
 FORWARD_OVERHEAD = 32  # a trunk call's fixed cost, in token positions (keeps sub-batches from splintering)
 WINDOW_FACTOR = 4  # a window holds at most this many token budgets of sequences
-CHECK_TOLERANCE = 1e-4  # relative; fp32 rounding between the two paths is ~1e-6
+
+
+def trunk_budget(max_tokens: int, device: torch.device) -> int:
+    """Positions per trunk call: on a CPU at most SUB_BATCH_TOKENS (larger GEMMs are no faster
+    there); on an accelerator the whole token budget, which was sized for its memory."""
+    return min(max_tokens, SUB_BATCH_TOKENS) if device.type == "cpu" else max_tokens
 
 
 def shared_prefix(seqs: Sequence[Sequence[int]], limit: int) -> int:
@@ -221,7 +230,7 @@ def suffix_hidden(base: Any, batch: Batch, first: Sequence[int], max_tokens: int
         key = tuple(ids[by_row[row][0], : prefix_of[row]].tolist())
         slot_of[row] = distinct.setdefault(key, len(distinct))
     prefixes = list(distinct)
-    budget = min(max_tokens, SUB_BATCH_TOKENS)
+    budget = trunk_budget(max_tokens, trunk.device)
     store = PrefixStore([len(p) for p in prefixes])
     if prefixes:
         root = shared_prefix([list(p) for p in prefixes], min(len(p) for p in prefixes)) if len(prefixes) > 1 else 0
@@ -309,6 +318,8 @@ class PrefixStore:
 
 def classifier_scores(model: Any, batch: Batch, max_tokens: int, work: Work) -> torch.Tensor:
     """Last-token classifier scores (the built-in head's pooling), prefix computed once."""
+    from rbkit.eval.heads import head_scores
+
     base = getattr(model, model.base_model_prefix)
     first = [int(n) - 1 for n in batch.lengths]
     last: dict[int, torch.Tensor] = {}
@@ -316,7 +327,7 @@ def classifier_scores(model: Any, batch: Batch, max_tokens: int, work: Work) -> 
         for s, h in group:
             last[s] = h[0]
     with torch.inference_mode():
-        logits = model.score(torch.stack([last[s] for s in range(len(first))]))
+        logits = head_scores(model.score, torch.stack([last[s] for s in range(len(first))]))
     return logits[:, 0].to("cpu", torch.float64)
 
 
@@ -448,6 +459,10 @@ class PrefixScorer:
         ref_lp, ref_owner = response_logps(inner.reference, batch, self.max_tokens, self.work, CHUNK_BYTES)
         return reduce(lp, owner, n, "sum") - reduce(ref_lp, ref_owner, n, "sum")
 
+    def _dtype(self) -> torch.dtype:
+        model = getattr(self.inner, "model", None) or getattr(self.inner, "policy", None)
+        return next(model.parameters()).dtype if model is not None else torch.float32
+
     def _disable(self, why: str) -> None:
         self.enabled = False
         self.notices.append(f"prefix sharing disabled ({why}); scoring full sequences")
@@ -462,7 +477,7 @@ class PrefixScorer:
         plain = self.inner.score(one)
         mine = self._prefix_score(one)
         self.work = Work()  # the check's own work is not part of the run's
-        if not torch.allclose(mine, plain, rtol=CHECK_TOLERANCE, atol=CHECK_TOLERANCE):
+        if not prefix_check_passes(mine, plain, self._dtype()):
             self._disable(f"the key/value cache does not reproduce the full forward: {mine.tolist()} vs {plain.tolist()}")
 
     def score(self, batch: Batch) -> torch.Tensor:
