@@ -92,6 +92,11 @@ def eval_command(
     )
     console = Console(stderr=True)
     if kind == "judge":
+        given = [name for name, value in (("--template", template), ("--compat", compat), ("--ref-model", ref_model),
+                                          ("--max-length", max_length), ("--random-head", random_head)) if value is not None]
+        if given:
+            raise typer.BadParameter(f"{', '.join(given)}: for scoring models only; a judge's prompt is set with "
+                                     "--judge-prompt/--judge-template")
         from rbkit.eval.generation.backends import open_backend
         from rbkit.eval.judge.run import run_judge
 
