@@ -2,6 +2,7 @@
 
     make bench                      # = .venv/bin/python bench/run.py
     .venv/bin/python bench/run.py --pairs 40 --kinds classifier     # a quick look
+    .venv/bin/python bench/run.py --llmbar    # all 419 LLMBar pairs, classifier (issue 18: >= 3x)
 
 On this machine, CPU, fp32, with torch's default threads on both sides, it scores the same
 SmolLM2-135M-Instruct (a classifier with a fixed, saved random score head, and the causal LM
@@ -41,10 +42,11 @@ from speed_explain import explain  # noqa: E402
 from speed_matmul import LlamaCost, measure  # noqa: E402
 from speed_models import ensure_models  # noqa: E402
 from speed_paths import REPO, cache_root  # noqa: E402
-from speed_report import compare, render, side_figures  # noqa: E402
-from speed_sample import ensure_sample  # noqa: E402
+from speed_report import TARGETS, compare, render, side_figures  # noqa: E402
+from speed_sample import ensure_sample, ensure_subset_rows  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "eval_speed.json"
+LLMBAR_TARGETS = {"classifier": 3.0}  # issue 18: the 419 LLMBar pairs
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
@@ -97,6 +99,8 @@ def main() -> int:
     parser.add_argument("--reduction", default="avg", choices=["avg", "sum", "norm"],
                         help="reference-free DPO reduction, the same on both sides (run_dpo.py's default: avg)")
     parser.add_argument("--redraw", action="store_true", help="rebuild the core subsets and draw the sample again")
+    parser.add_argument("--llmbar", action="store_true",
+                        help="every LLMBar pair (419) instead of the sample, classifier only, target 3x (issue 18)")
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS")
     parser.add_argument("--quiet-load", type=float, default=0.7)
     args = parser.parse_args()
@@ -104,13 +108,18 @@ def main() -> int:
     cache = cache_root()
     original_python = ensure_original_venv(cache)
     lm_dir, rm_dir = ensure_models(cache)
-    sample = ensure_sample(cache, args.pairs, redraw=args.redraw)
+    if args.llmbar:
+        args.kinds = ["classifier"]
+        sample = ensure_subset_rows(cache, "llmbar", redraw=args.redraw)
+    else:
+        sample = ensure_sample(cache, args.pairs, redraw=args.redraw)
     manifest = json.loads(sample.with_suffix(".json").read_text())
     print(f"bench: {manifest['pairs']} pairs from {len(manifest['per_subset'])} subsets ({sample})", flush=True)
     cost = LlamaCost.from_config(json.loads((lm_dir / "config.json").read_text()))
 
     wait_for_quiet(args.wait_quiet, args.quiet_load)
-    results: dict[str, Any] = {"load_before": loadavg(), "sample": manifest, "kinds": {}}
+    results: dict[str, Any] = {"load_before": loadavg(), "sample": manifest, "kinds": {},
+                               "targets": {**TARGETS, **(LLMBAR_TARGETS if args.llmbar else {})}}
     print("bench: measuring fp32 matmul throughput", flush=True)
     results["matmul"] = measure(cost.hidden, cost.intermediate)
     for kind in args.kinds:
@@ -135,18 +144,38 @@ def main() -> int:
                       "figures": side_figures(mine, m_wall, m_rss, cost, why["rbkit_response_tokens"] if dpo else 0)},
             "explain": why,
         }
-        block["comparison"] = compare(kind, block["original"], block["rbkit"], results["matmul"]["peak_gflops"])
+        if args.llmbar:  # untimed: rbkit's previous path (torch's GEMM) must give the same scores
+            prev, _, _ = run_side(Path(sys.executable), "speed_rbkit.py", [*common, "--torch-gemm"],
+                                  cache / "runs" / f"rbkit-{kind}-torch-gemm")
+            block["previous_path"] = previous_path(mine, prev)
+        block["comparison"] = compare(kind, block["original"], block["rbkit"], results["matmul"]["peak_gflops"],
+                                      results["targets"][kind])
         results["kinds"][kind] = block
     results["load_after"] = loadavg()
     render(results)
     target = RESULTS if len(args.kinds) == 2 else RESULTS.with_name(f"eval_speed-{'-'.join(args.kinds)}.json")
+    if args.llmbar:
+        target = RESULTS.with_name("eval_speed-llmbar.json")
     target.parent.mkdir(parents=True, exist_ok=True)
     slim = {**results, "kinds": {k: {**b, "original": {**b["original"], "record": _slim(b["original"]["record"])},
                                      "rbkit": {**b["rbkit"], "record": _slim(b["rbkit"]["record"])}}
                                  for k, b in results["kinds"].items()}}
     atomic_write(target, json.dumps(slim, indent=1))
     print(f"bench: figures written to {target.relative_to(REPO)}")
-    return 0 if results["targets_met"] else 1
+    previous_ok = all(b.get("previous_path", {}).get("within_1e-5", True) for b in results["kinds"].values())
+    return 0 if results["targets_met"] and previous_ok else 1
+
+
+def previous_path(mine: dict[str, Any], prev: dict[str, Any]) -> dict[str, Any]:
+    """Scores and decisions of rbkit's default path against its previous one (torch's fp32 GEMM)."""
+    diffs = [abs(a - b) for key in ("scores_chosen", "scores_rejected")
+             for a, b in zip(mine[key], prev[key], strict=True)]
+    same = sum(1 for a, b in zip(mine["results"], prev["results"], strict=True) if a == b)
+    out = {"max_abs_score_diff": max(diffs), "same_decisions": same, "pairs": len(prev["results"]),
+           "within_1e-5": max(diffs) <= 1e-5 and same == len(prev["results"]), "previous_score_s": prev["score_s"]}
+    print(f"bench: rbkit vs its previous path (torch GEMM): max |score diff| {out['max_abs_score_diff']:.2e}, "
+          f"same decisions {same}/{out['pairs']}, previous scoring {prev['score_s']:.1f} s", flush=True)
+    return out
 
 
 def _slim(record: dict[str, Any]) -> dict[str, Any]:

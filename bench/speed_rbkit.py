@@ -31,6 +31,8 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=None, help="default: rbkit's")
     parser.add_argument("--compat", default=None, help="rbkit eval --compat MODE (default: rbkit's clean inputs)")
     parser.add_argument("--tokens", action="store_true", help="also record each pair's token ids and response starts")
+    parser.add_argument("--torch-gemm", action="store_true",
+                        help="the previous path: torch's own fp32 GEMM for the trunk, not oneDNN's (eval.cpu_linear)")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -51,6 +53,7 @@ def main() -> None:
         cache=False,
         progress=False,
         compat=args.compat,
+        onednn=not args.torch_gemm,
     )
     if args.max_tokens:
         cfg.max_tokens = args.max_tokens

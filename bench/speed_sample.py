@@ -66,6 +66,29 @@ def build_core(out: Path) -> None:
         raise RuntimeError(f"bench: the core build failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
 
 
+def ensure_subset_rows(cache: Path, prefix: str, redraw: bool = False) -> Path:
+    """Every row of the built subsets whose names start with `prefix` (e.g. all 419 LLMBar
+    pairs), in build order; saved like the sample, with its manifest."""
+    path = cache / f"subsets-{prefix}.parquet"
+    if path.is_file() and not redraw:
+        return path
+    build = cache / "bench-build"
+    if redraw or not (build / "data" / "filtered.parquet").is_file():
+        build_core(build)
+    table = pq.read_table(build / "data" / "filtered.parquet", columns=list(COLUMNS))
+    picked = [r for r in table.to_pylist() if r["subset"].startswith(prefix)]
+    if not picked:
+        raise ValueError(f"bench: no built subset starts with {prefix!r}")
+    atomic_write(path, lambda tmp: pq.write_table(pa.Table.from_pylist(picked, schema=table.schema), tmp))
+    counts: dict[str, int] = {}
+    for r in picked:
+        counts[r["subset"]] = counts.get(r["subset"], 0) + 1
+    manifest = {"pairs": len(picked), "seed": None, "per_subset": dict(sorted(counts.items())),
+                "built_rows": dict(sorted(counts.items())), "build": str(build)}
+    path.with_suffix(".json").write_text(json.dumps(manifest, indent=2))
+    return path
+
+
 def ensure_sample(cache: Path, pairs: int, seed: int = SAMPLE_SEED, redraw: bool = False) -> Path:
     """Return the sample parquet, building and drawing it first when missing or asked to."""
     path = cache / f"sample-{pairs}-seed{seed}.parquet"

@@ -26,6 +26,7 @@ from rbkit.eval.batching import collate, plan
 from rbkit.eval.budget import token_budget
 from rbkit.eval.cache import CachedRow, ScoreCache, cache_key
 from rbkit.eval.comparability import assess, label_overall
+from rbkit.eval.cpu_linear import packed_linears
 from rbkit.eval.data import Dataset, Pair, is_build_folder, load_build_folder, load_file
 from rbkit.eval.errors import DatasetError, ModelError
 from rbkit.eval.heads import LoadOptions, Scorer, get_head
@@ -84,6 +85,7 @@ class EvalConfig:
     trust_remote_code: bool = False
     cache: bool = True  # False: score everything, keep nothing (benchmarks)
     prefix_sharing: bool = True  # compute each pair's shared prompt once (eval.prefix_cache)
+    onednn: bool = True  # CPU fp32: the trunk's Linear layers through oneDNN's packed GEMM (eval.cpu_linear)
     progress: bool = True
 
 
@@ -192,6 +194,10 @@ def load_scorer(cfg: EvalConfig, say: Callable[[str], None],
         scorer = get_head(cfg.head)(model, options)
     else:
         raise ModelError(f"--kind {kind!r}: expected classifier or dpo")
+    if cfg.onednn:
+        from rbkit.eval.cpu_linear import pack_scorer
+
+        pack_scorer(scorer)  # CPU fp32 only; scores move by fp32 rounding (eval.cpu_linear)
     return scorer, model, reference, kind, default
 
 
@@ -412,6 +418,7 @@ def _run(cfg: EvalConfig, console: Console, say: Callable[[str], None], started:
             "batches": stats["batches"],
             "peak_rss_mb": round(peak_rss_mb(), 1),
             "threads": torch.get_num_threads(),
+            "onednn_linears": packed_linears(scorer),  # eval.cpu_linear: 0 when torch's own GEMM ran
         },
     }
     if shards is not None:
