@@ -20,6 +20,10 @@ entry point for it; batch 6, chosen and rejected concatenated and right-padded t
 longer; on CPU it loads fp32 by itself), with `--ref_free_type` as given.
 
     <venv>/bin/python bench/speed_original.py --kind classifier --model DIR --sample P --out J
+
+bench/gpu.py runs the same script with `--device cuda --dtype bfloat16`: then nothing is
+redirected (the original's own CUDA placement is what a GPU run uses) and the record adds the
+peak CUDA memory.
 """
 
 from __future__ import annotations
@@ -50,24 +54,27 @@ class Capture:
         self.rows.append([ids[m].tolist() for ids, m in zip(input_ids, mask, strict=True)])
 
 
-def patch(sample: Path, log: ForwardLog, capture: Capture) -> None:
-    """The run-time changes described in the module docstring."""
+def patch(sample: Path, log: ForwardLog, capture: Capture, device: str = "cpu") -> None:
+    """The run-time changes described in the module docstring (`device="cuda"`: no redirection)."""
     import datasets
     import torch
     from transformers import LlamaModel
     from transformers.tokenization_utils_base import BatchEncoding
 
-    if torch.cuda.is_available():
+    if device == "cpu" and torch.cuda.is_available():
         raise RuntimeError("bench: this harness times the CPU path; hide the GPU (CUDA_VISIBLE_DEVICES=)")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("bench: --device cuda but torch sees no GPU in this venv")
 
-    to = BatchEncoding.to
+    if device == "cpu":
+        to = BatchEncoding.to
 
-    def to_cpu(self, device, *args, **kwargs):
-        if str(device).startswith("cuda"):
-            device = "cpu"
-        return to(self, device, *args, **kwargs)
+        def to_cpu(self, device, *args, **kwargs):
+            if str(device).startswith("cuda"):
+                device = "cpu"
+            return to(self, device, *args, **kwargs)
 
-    BatchEncoding.to = to_cpu
+        BatchEncoding.to = to_cpu
 
     import rewardbench.utils as rb_utils
     from rewardbench.dpo import DPOInference
@@ -146,18 +153,24 @@ def main() -> None:
     parser.add_argument("--sample", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--ref-free-type", default="avg", choices=["avg", "sum", "norm"])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                        help="classifier --torch_dtype (the original loads fp32 on a CPU whatever it is told)")
+    parser.add_argument("--batch-size", type=int, default=None, help="the CLI's --batch_size (default: its own, 8)")
     args = parser.parse_args()
 
     started = time.perf_counter()
     log, capture = ForwardLog(), Capture()
-    patch(args.sample.resolve(), log, capture)
+    patch(args.sample.resolve(), log, capture, args.device)
     # run in the current folder (the caller makes a fresh one): the entry points write ./results/
     link = Path("model")
     if not link.exists():
         link.symlink_to(args.model.resolve(), target_is_directory=True)
     argv = ["--model", "model", "--not_quantized"]
     if args.kind == "classifier":
-        argv += ["--torch_dtype", "float32"]
+        argv += ["--torch_dtype", args.dtype]
+        if args.batch_size:
+            argv += ["--batch_size", str(args.batch_size)]
     else:
         argv += ["--ref_free_type", args.ref_free_type, "--do_not_save", "--disable_beaker_save"]
     sys.argv = [ENTRY[args.kind], *argv]
@@ -191,6 +204,9 @@ def main() -> None:
         "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "threads": torch.get_num_threads(),
     }
+    if args.device == "cuda":
+        record["cuda_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        record["device_name"] = torch.cuda.get_device_name()
     tmp = args.out.with_suffix(".tmp")  # this venv has no rbkit, hence not rbkit.core.files.atomic_write
     tmp.write_text(json.dumps(record))
     os.replace(tmp, args.out)

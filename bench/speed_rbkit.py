@@ -33,6 +33,8 @@ def main() -> None:
     parser.add_argument("--tokens", action="store_true", help="also record each pair's token ids and response starts")
     parser.add_argument("--torch-gemm", action="store_true",
                         help="the previous path: torch's own fp32 GEMM for the trunk, not oneDNN's (eval.cpu_linear)")
+    parser.add_argument("--device", default="cpu", help="cpu (the CPU bench) or cuda (bench/gpu.py)")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -47,8 +49,8 @@ def main() -> None:
         kind=args.kind,
         reduction=args.reduction,
         dataset=str(args.sample),
-        device="cpu",
-        dtype="float32",
+        device=args.device,
+        dtype=args.dtype,
         bootstrap=0,
         cache=False,
         progress=False,
@@ -82,6 +84,9 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "rbkit_run": outcome.results["run"],
     }
+    if args.device.startswith("cuda"):
+        record["cuda_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        record["device_name"] = torch.cuda.get_device_name()
     if args.tokens:  # the inputs this run built, for a token-for-token comparison with the original
         record["sequences"], record["starts"] = _tokens(cfg, args.kind, ordered_pairs(args.sample, ids))
     atomic_write(args.out, json.dumps(record))
