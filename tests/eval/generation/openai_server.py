@@ -146,7 +146,13 @@ class _ModelThread:
     def ask(self, request: GenerationRequest) -> Completion:
         answer: queue.Queue[Completion | BaseException] = queue.Queue(maxsize=1)
         self.inbox.put((request, answer))
-        got = answer.get()
+        while True:  # a request that arrives as the server stops must not wait for ever
+            try:
+                got = answer.get(timeout=0.2)
+                break
+            except queue.Empty:
+                if not self.thread.is_alive():
+                    raise RuntimeError("the server stopped") from None
         if isinstance(got, BaseException):
             raise got
         return got
