@@ -464,24 +464,21 @@ def score_shard(pairs: Sequence[Pair], todo: Sequence[int], scorer: Scorer, rend
     Returns the summed run figures and one record per rank on rank 0; (own figures, None) elsewhere."""
     subset_pairs, encoded, batches = encode_and_plan(pairs, todo, scorer, renderer, cfg) if todo else ([], [], [])
     mine = dp.assign([sum(encoded[r].tokens for r in b) for b in batches], launch.world_size)[launch.rank]
-    before = set(cache.rows)
     stats = score_batches(subset_pairs, encoded, [batches[b] for b in mine], scorer, cache, cfg, console,
                           exit_after=dp.exit_after(launch))
-    scored = [(h, row) for h, row in cache.rows.items() if h not in before]
-    record = {"rows": len(scored), "scored": scored, "batches": stats["batches"], "tokens": stats["tokens"],
-              "seconds": stats["seconds"], "threads": torch.get_num_threads(), "stats": stats,
-              "notices": list(scorer.notices)}
+    rows = [r for b in mine for r in batches[b]]
+    scored = [(subset_pairs[r].content_hash, cache.get(subset_pairs[r].content_hash)) for r in rows]
+    record = {"rows": len(rows), "indices": rows, "scored": scored, "batches": stats["batches"],
+              "tokens": stats["tokens"], "seconds": stats["seconds"], "threads": torch.get_num_threads(),
+              "stats": stats, "notices": list(scorer.notices)}
     gathered = group.gather(record)
     if gathered is None:
         return stats, None
-    seen: set[str] = set()
-    for rec in gathered:
-        hashes = {h for h, _ in rec["scored"]}
-        if hashes & seen:  # the plan gives each row to one batch and each batch to one rank
-            raise ModelError(f"{len(hashes & seen)} rows were scored by more than one rank")
-        seen |= hashes
-        if rec is not record:
-            cache.absorb(rec["scored"])
+    indices = [r for rec in gathered for r in rec["indices"]]
+    if sorted(indices) != list(range(len(todo))):  # the plan gives each row to one batch, each batch to one rank
+        raise ModelError(f"ranks scored {len(indices)} rows ({len(set(indices))} distinct) of {len(todo)} to score")
+    for rec in gathered[1:]:  # rank 0's own rows are in its cache already
+        cache.absorb(rec["scored"])
         scorer.notices.extend(n for n in rec["notices"] if n not in scorer.notices)
     total = {k: sum(rec["stats"][k] for rec in gathered) for k in ("tokens", "padded", "computed_real", "batches")}
     total["seconds"] = max(rec["stats"]["seconds"] for rec in gathered)  # the ranks ran side by side
