@@ -11,6 +11,9 @@ build's order (subset by subset), which is "dataset order" for the original's pa
 The sample is saved once as parquet with the seven RewardBench columns (what
 `load_dataset("allenai/reward-bench", split="filtered")` returns), plus a manifest; it is
 only redrawn on request, so repeated bench runs time the very same pairs.
+
+`ensure_subset_rows` takes whole subsets instead (`bench/run.py --llmbar`: every LLMBar
+pair, 419), saved the same way.
 """
 
 from __future__ import annotations
