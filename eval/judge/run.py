@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,13 +26,14 @@ from rbkit.core.jsonio import canonical_json
 from rbkit.eval import aggregate as agg
 from rbkit.eval import results as results_io
 from rbkit.eval.comparability import assess, label_overall
+from rbkit.eval.data import Pair
 from rbkit.eval.errors import DatasetError
 from rbkit.eval.generation.run import run_requests
 from rbkit.eval.generation.store import default_cache_dir, identity_digest
 from rbkit.eval.generation.types import Backend, SamplingParams
 from rbkit.eval.judge.plan import Mode, plan_pairwise, plan_ratings
 from rbkit.eval.judge.prompts import JudgePrompt
-from rbkit.eval.judge.tally import judge_all, judge_block, pairwise_rows, rating_rows
+from rbkit.eval.judge.tally import Judged, judge_all, judge_block, pairwise_rows, rating_rows
 from rbkit.eval.runner import EvalConfig, EvalOutcome, load_dataset_spec, peak_rss_mb
 from rbkit.eval.sections import resolve as resolve_sections
 from rich.console import Console
@@ -193,7 +194,7 @@ def judge_notices(overall: dict[str, Any], mode: Mode) -> list[str]:
     return out
 
 
-def write_judgments(path: Path, pairs: list[Any], judged: list[Any]) -> None:
+def write_judgments(path: Path, pairs: Sequence[Pair], judged: Sequence[Judged]) -> None:
     """Every request's raw text and parsed value, in plan order (one JSON object a line)."""
     lines = [canonical_json(j.to_record(pairs[j.row])) for j in judged]
     atomic_write(path, "\n".join(lines) + ("\n" if lines else ""))
