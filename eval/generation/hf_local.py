@@ -108,27 +108,31 @@ class TransformersBackend:
         cache_arg = _cache_argument(self.model)
         extra = {cache_arg: None, **_last_logits_only(self.model)}
         step_ids = input_ids
+        alive = list(range(rows))  # the batch rows still decoding, as indices into `items`
         with torch.inference_mode():
             for _ in range(budget):
                 out = self.model(
                     input_ids=step_ids.to(self.device), attention_mask=mask.to(self.device),
                     position_ids=positions.to(self.device), use_cache=True, **extra,
                 )
-                extra[cache_arg] = _returned_cache(out)
+                cache = extra[cache_arg] = _returned_cache(out)
                 logits = out.logits[:, -1, :].float().cpu()
-                nxt = []
-                for i, (req, _) in enumerate(items):
-                    if finish[i] is not None:
-                        nxt.append(self.pad_id)
+                for j, i in enumerate(alive):
+                    if finish[i] is not None:  # only where the cache cannot drop rows
                         continue
-                    token = pick_token(logits[i], req.params, generators[i])
+                    token = pick_token(logits[j], items[i][0].params, generators[i])
                     produced[i].append(token)
-                    nxt.append(token)
-                    finish[i] = self._finished(produced[i], req.params)
-                if all(f is not None for f in finish):
+                    finish[i] = self._finished(produced[i], items[i][0].params)
+                keep = [j for j, i in enumerate(alive) if finish[i] is None]
+                if not keep:
                     break
-                step_ids = torch.tensor(nxt, dtype=torch.long)[:, None]
-                mask = torch.cat([mask, torch.ones((rows, 1), dtype=torch.long)], dim=1)
+                if len(keep) < len(alive) and hasattr(cache, "batch_select_indices"):
+                    # finished rows leave the batch: no more compute spent on them
+                    cache.batch_select_indices(torch.tensor(keep, device=self.device))
+                    mask, positions = mask[keep], positions[keep]
+                    alive = [alive[j] for j in keep]
+                step_ids = torch.tensor([produced[i][-1] if finish[i] is None else self.pad_id for i in alive], dtype=torch.long)[:, None]
+                mask = torch.cat([mask, torch.ones((len(alive), 1), dtype=torch.long)], dim=1)
                 positions = positions[:, -1:] + 1
         return [self._completion(req, ids, produced[i], finish[i] or "length") for i, (req, ids) in enumerate(items)]
 

@@ -28,12 +28,14 @@ def _generate(backend, requests, batch_size):
         backend.batch_size = old
 
 
-def test_greedy_text_does_not_depend_on_the_batch(smollm2_backend):
-    requests = [_ask(f"g{i}", p, max_new_tokens=4) for i, p in enumerate(PROMPTS[1:])]  # prompts of 34 and 37 tokens
+def test_greedy_text_does_not_depend_on_the_batch_or_rows_leaving_it(smollm2_backend):
+    # prompts of 34 and 37 tokens; the first one finishes first and leaves the batch
+    requests = [_ask(f"g{i}", p, max_new_tokens=2 + 2 * i) for i, p in enumerate(PROMPTS[1:])]
     alone = _generate(smollm2_backend, requests, 1)
-    together = _generate(smollm2_backend, requests, 2)  # the shorter one left-padded
+    together = _generate(smollm2_backend, requests, 2)  # the shorter prompt left-padded
     assert {k: c.text for k, c in alone.items()} == {k: c.text for k, c in together.items()}
-    assert all(c.finish_reason == "length" and c.completion_tokens == 4 and c.prompt_tokens > 10 for c in alone.values())
+    assert [(c.finish_reason, c.completion_tokens) for _, c in sorted(together.items())] == [("length", 2), ("length", 4)]
+    assert all(c.prompt_tokens > 10 for c in together.values())
 
 
 def test_a_seeded_sample_is_the_same_whatever_its_neighbours(smollm2_backend):
