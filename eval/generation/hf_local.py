@@ -2,11 +2,12 @@
 
 rbkit runs its own decoding loop (model forward with a KV cache) instead of `generate()` so
 that every row of a batch keeps its own sampling parameters, stop strings, token budget and,
-above all, its own random generator.
+above all, its own random generator; a row that finishes leaves the batch (its KV-cache rows
+are dropped), so the others stop paying for it.
 
 Determinism (what is guaranteed):
 - Greedy (temperature 0): the same requests in the same batches give bit-identical text.
-  Across batch sizes, left padding is masked and positions count from each row's first real
+  Across batch sizes (and as finished rows leave a batch), left padding is masked and positions count from each row's first real
   token, so a row's logits change only by float rounding (about 1e-6); a near-tie between
   the two best tokens can still flip. Sampling: each request draws from its own
   `torch.Generator` seeded with `params.seed` (derived from stable ids by the caller), so its
