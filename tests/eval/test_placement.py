@@ -46,3 +46,15 @@ def test_ref_device_holds_the_reference_and_scores_the_same(tiny_lm, rows_70, tm
 def test_ref_device_needs_a_reference(tiny_lm, rows_70):
     with pytest.raises(ModelError, match="--ref-device only applies with --ref-model"):
         run(EvalConfig(model=str(tiny_lm), kind="dpo", dataset=str(rows_70), ref_device="cpu", progress=False))
+
+
+def test_weights_load_straight_onto_the_device_in_the_asked_dtype():
+    import torch
+    from rbkit.eval.placement import Placement, load_kwargs
+
+    one = load_kwargs(Placement(device="cuda:1"), torch.bfloat16)
+    assert one == {"dtype": torch.bfloat16, "low_cpu_mem_usage": True, "device_map": "cuda:1"}
+    spread = load_kwargs(Placement(device_map="auto", max_memory={0: "70GiB"}, offload_folder=None,
+                                   attn_implementation="sdpa"), torch.bfloat16)
+    assert spread["device_map"] == "auto" and spread["max_memory"] == {0: "70GiB"}
+    assert spread["offload_folder"] and spread["attn_implementation"] == "sdpa"
