@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,9 +20,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 def test_dry_run_scores_the_same_pairs_with_both_evaluators():
     cache = Path(os.environ.get("RBKIT_BENCH_CACHE") or REPO / ".cache" / "bench")
-    venv = cache / "rewardbench-0.1.4-venv" / ".rbkit-bench-stamp.json"
-    require("the original evaluator's venv (rewardbench 0.1.4)", venv.is_file(),
-            "run `make bench` once (bench/speed_env.py creates it)")
+    require("uv (creates the original evaluator's venv)", shutil.which("uv") is not None,
+            "python3 -m pip install uv")
+    sys.path.insert(0, str(REPO / "bench"))
+    from speed_env import ensure_original_venv  # bench/ is scripts, not a package
+
+    ensure_original_venv(cache)  # idempotent: a stamp file; created once (`make bench` does the same)
     done = subprocess.run([sys.executable, str(REPO / "bench" / "gpu.py"), "--dry-run"], cwd=REPO,
                           env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
