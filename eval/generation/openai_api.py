@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import os
-import time
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -79,6 +79,7 @@ class OpenAIBackend:
         self.key_env = env
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._scrub = _scrubber(key)
+        self._stopping = threading.Event()
 
     def __repr__(self) -> str:
         return f"OpenAIBackend(api_base={self.api_base!r}, model={self.model!r}, key_env={self.key_env!r})"
@@ -96,6 +97,7 @@ class OpenAIBackend:
         limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
         with httpx.Client(limits=limits, timeout=self.timeout) as client:
             self._check_reachable(client)
+            self._stopping = threading.Event()  # set when the caller stops (Ctrl-C, error): no new attempts
             pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="rbkit-api")
             pending: set[Future[Completion]] = set()
             todo = iter(requests)
@@ -112,6 +114,7 @@ class OpenAIBackend:
                         if nxt is not None:
                             pending.add(pool.submit(self._one, client, nxt))
             finally:
+                self._stopping.set()
                 for fut in pending:
                     fut.cancel()
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -171,7 +174,9 @@ class OpenAIBackend:
                     hint = f" (check the key in ${self.key_env})" if resp.status_code in (401, 403) else ""
                     return self._error(req, f"HTTP {resp.status_code}{self._detail(resp)}{hint}, not retried")
             if attempt < self.max_retries:
-                time.sleep(wait_s if wait_s is not None else backoff_delay(req.id, attempt, self.backoff_s, self.max_backoff_s))
+                delay = wait_s if wait_s is not None else backoff_delay(req.id, attempt, self.backoff_s, self.max_backoff_s)
+                if self._stopping.wait(delay):
+                    return self._error(req, f"{problem}; stopped before retry {attempt + 1}")
         return self._error(req, f"{problem}; gave up after {self.max_retries + 1} attempts")
 
     def _detail(self, resp: Any) -> str:
