@@ -59,6 +59,7 @@ def cache_key(model_fingerprint: str, config: dict[str, Any]) -> str:
 class CachedRow:
     scores: tuple[float, ...]  # chosen then rejected
     truncated: bool
+    lengths: tuple[int, ...] = ()  # tokens of each completion as scored ("n" in the file; older lines lack it)
 
 
 class ScoreCache:
@@ -95,7 +96,8 @@ class ScoreCache:
             except json.JSONDecodeError:
                 continue
             if "h" in rec:
-                self.rows[rec["h"]] = CachedRow(tuple(float(x) for x in rec["s"]), bool(rec.get("t", False)))
+                self.rows[rec["h"]] = CachedRow(tuple(float(x) for x in rec["s"]), bool(rec.get("t", False)),
+                                               tuple(int(x) for x in rec.get("n", ())))
 
     def get(self, content_hash: str) -> CachedRow | None:
         return self.rows.get(content_hash)
@@ -104,7 +106,10 @@ class ScoreCache:
         lines = []
         for h, row in items:
             self.rows[h] = row
-            lines.append(json.dumps({"h": h, "s": list(row.scores), "t": row.truncated}) + "\n")
+            rec = {"h": h, "s": list(row.scores), "t": row.truncated}
+            if row.lengths:
+                rec["n"] = list(row.lengths)
+            lines.append(json.dumps(rec) + "\n")
         if lines and self._fh is not None:
             self._append("".join(lines))
 

@@ -355,7 +355,8 @@ def _run(cfg: EvalConfig, console: Console, say: Callable[[str], None], started:
     assert len(scored) == len(pairs)
 
     info = resolve_sections([*dataset.subsets, *dataset.empty_subsets], dataset.sections)
-    rows = agg.credit_rows(pairs, [r.scores for r in scored], [r.truncated for r in scored], cfg.ties)
+    rows = agg.credit_rows(pairs, [r.scores for r in scored], [r.truncated for r in scored], cfg.ties,
+                           [r.lengths for r in scored])
     blocks = agg.aggregate(rows, info, empty_subsets=dataset.empty_subsets, best_of_n=dataset.best_of_n,
                            resamples=cfg.bootstrap, seed=cfg.seed, weight_counts=dataset.full_counts)
     comparability = assess(
@@ -428,6 +429,12 @@ def _run(cfg: EvalConfig, console: Console, say: Callable[[str], None], started:
     else:
         results_io.validate(results)
     return EvalOutcome(results, rows, cfg.out, notices)
+
+
+def _response_tokens(enc: EncodedPair) -> tuple[int, ...]:
+    """Tokens of each completion as scored (after any --max-length cut); with no response
+    boundaries (classifiers) the whole sequence, whose prompt part is the same for every completion."""
+    return tuple(len(s) - st for s, st in zip(enc.sequences, enc.starts, strict=True))
 
 
 def peak_rss_mb() -> float:
@@ -505,7 +512,8 @@ def score_batches(subset_pairs: Sequence[Pair], encoded: Sequence[EncodedPair], 
                     p = subset_pairs[r]
                     raise ModelError(f"{p.subset}/{p.id}: the model returned a non-finite score ({v})")
                 per_row[r].append(v)
-            cache.add((subset_pairs[r].content_hash, CachedRow(tuple(per_row[r]), encoded[r].truncated)) for r in rows)
+            cache.add((subset_pairs[r].content_hash, CachedRow(tuple(per_row[r]), encoded[r].truncated,
+                                                                    _response_tokens(encoded[r]))) for r in rows)
             stats["tokens"] += batch.real_tokens
             stats["padded"] += batch.padded_tokens
             stats["batches"] += 1

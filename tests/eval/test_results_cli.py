@@ -147,3 +147,12 @@ def test_reward_bench_2_rows_score_best_of_n_and_ties(tmp_path, tiny_rm):
     assert res["subsets"]["Math"]["metric"] == "best-of-n"
     d = pq.read_table(tmp_path / "r" / "scores.parquet").to_pydict()
     assert sorted(len(s) for s in d["scores"]) == [3, 4, 4, 5]
+
+
+def test_scores_parquet_records_the_tokens_of_every_completion_as_scored(two_results):
+    """The report's length-bias view needs per-completion token counts from real runs."""
+    for folder in two_results:
+        table = pq.read_table(folder / "scores.parquet").to_pylist()
+        assert table and all(r["lengths"] is not None and len(r["lengths"]) == len(r["scores"]) for r in table)
+        assert all(n > 0 for r in table for n in r["lengths"])
+        assert len({tuple(r["lengths"]) for r in table}) > 1  # measured per pair, not a constant
