@@ -31,6 +31,8 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=None, help="default: rbkit's")
     parser.add_argument("--compat", default=None, help="rbkit eval --compat MODE (default: rbkit's clean inputs)")
     parser.add_argument("--tokens", action="store_true", help="also record each pair's token ids and response starts")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: torch's); 1 makes cpu_s a fair measure on a busy machine")
     parser.add_argument("--torch-gemm", action="store_true",
                         help="the previous path: torch's own fp32 GEMM for the trunk, not oneDNN's (eval.cpu_linear)")
     parser.add_argument("--device", default="cpu", help="cpu (the CPU bench) or cuda (bench/gpu.py)")
@@ -40,6 +42,9 @@ def main() -> None:
     started = time.perf_counter()
     import torch
     from rbkit.eval.runner import EvalConfig, run
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from transformers import LlamaModel
 
     log = ForwardLog()
@@ -82,6 +87,7 @@ def main() -> None:
         "score_s": log.seconds,
         "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "threads": torch.get_num_threads(),
+        "cpu_s": time.process_time(),  # the whole process: imports, load, tokenising, scoring
         "rbkit_run": outcome.results["run"],
     }
     if args.device.startswith("cuda"):
