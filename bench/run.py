@@ -89,7 +89,9 @@ def run_side(python: Path, script: str, args: list[str], folder: Path) -> tuple[
     if proc.returncode != 0:
         tail = log.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"bench: {script} {' '.join(args)} failed ({proc.returncode}); log {log}:\n{tail}")
-    return json.loads(out.read_text()), wall, usage.ru_maxrss
+    record = json.loads(out.read_text())
+    record["process_cpu_s"] = usage.ru_utime + usage.ru_stime  # CPU seconds: steadier than wall on a busy machine
+    return record, wall, usage.ru_maxrss
 
 
 def main() -> int:

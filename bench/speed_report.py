@@ -24,6 +24,7 @@ TARGETS = {"classifier": 2.5, "dpo": 2.0}
 # (label, figure key, format, ratio: "" none, "plain" rbkit/original, "inverse" original/rbkit)
 ROWS = (
     ("wall seconds", "wall_s", ".1f", "inverse"),
+    ("CPU seconds (process)", "cpu_s", ".1f", "inverse"),
     ("pairs/s (wall)", "pairs_per_s", ".3f", "plain"),
     ("tokens/s (wall)", "tokens_per_s", ".0f", "plain"),
     ("scoring seconds", "score_s", ".1f", "inverse"),
@@ -66,6 +67,7 @@ def side_figures(record: dict[str, Any], wall_s: float, maxrss_kb: int, cost: Ll
     return {
         "pairs": pairs,
         "wall_s": wall_s,
+        "cpu_s": record.get("process_cpu_s"),
         "score_s": score_s,
         "pairs_per_s": pairs / wall_s,
         "tokens": record["pair_tokens"],
