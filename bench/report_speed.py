@@ -77,7 +77,6 @@ def open_in_chromium(page: Path) -> dict[str, float]:
 def screenshot(out: Path) -> None:
     """The three-result report (default model, tiny classifier, judge) as a small PNG."""
     from PIL import Image
-
     from rbkit.eval.compare import compare_many
     from rbkit.eval.html_report import render_report
     from rbkit.eval.report_entry import load_entries
