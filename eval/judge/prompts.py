@@ -67,7 +67,12 @@ class JudgePrompt:
         if missing:
             raise PromptError(f"judge prompt {self.name}: no value for {', '.join(missing)}")
         if self.syntax == "jinja":
-            user = _jinja_template(self.template, self.origin).render(**fields)
+            from jinja2 import UndefinedError
+
+            try:
+                user = _jinja_template(self.template, self.origin).render(**fields)
+            except UndefinedError as exc:
+                raise PromptError(f"{self.origin}: {exc.message} (fields: {', '.join(FIELDS[self.kind])})") from exc
         else:
             user = self.template.format(**fields)
         system = (Message("system", self.system),) if self.system else ()

@@ -67,3 +67,11 @@ def test_jinja_syntax_error_names_file_and_line(prompts_file: Path, tmp_path: Pa
 def test_multi_turn_prompt_becomes_a_transcript() -> None:
     text = question_text((("user", "Hi"), ("assistant", "Hello"), ("user", "Tell a joke")))
     assert text == "### User:\nHi\n\n### Assistant:\nHello\n\n### User:\nTell a joke"
+
+
+def test_jinja_field_the_mode_does_not_supply_is_named(prompts_file: Path, tmp_path: Path) -> None:
+    template = tmp_path / "pairwise.jinja"
+    template.write_text("{{ question }} {{ answer_a }}")
+    rating = jinja_prompt(template, named_prompt(prompts_file, "single-v1"))
+    with pytest.raises(PromptError, match="'answer_a' is undefined"):
+        rating.render(question="q", answer="a")
