@@ -354,17 +354,9 @@ def _run(cfg: EvalConfig, console: Console, say: Callable[[str], None], started:
     scored: list[CachedRow] = [r for r in row_scores if r is not None]
     assert len(scored) == len(pairs)
 
-    info = resolve_sections([*dataset.subsets, *dataset.empty_subsets], dataset.sections)
     rows = agg.credit_rows(pairs, [r.scores for r in scored], [r.truncated for r in scored], cfg.ties,
                            [r.lengths for r in scored])
-    blocks = agg.aggregate(rows, info, empty_subsets=dataset.empty_subsets, best_of_n=dataset.best_of_n,
-                           resamples=cfg.bootstrap, seed=cfg.seed, weight_counts=dataset.full_counts)
-    comparability = assess(
-        blocks["benchmark"], dataset.full_counts or Counter(p.subset for p in pairs), dataset.substitutes,
-        provenance="published split" if dataset.description.get("type") == "hub" else "build.json",
-        sample_per_subset=cfg.sample,
-    )
-    label_overall(comparability, blocks["benchmark"], blocks["overall"], blocks["sections"])
+    blocks, comparability = summarise(rows, dataset, cfg)
     seconds = time.perf_counter() - started
     results = {
         "format": results_io.FORMAT,
@@ -435,6 +427,21 @@ def _response_tokens(enc: EncodedPair) -> tuple[int, ...]:
     """Tokens of each completion as scored (after any --max-length cut); with no response
     boundaries (classifiers) the whole sequence, whose prompt part is the same for every completion."""
     return tuple(len(s) - st for s, st in zip(enc.sequences, enc.starts, strict=True))
+
+
+def summarise(rows: Sequence[agg.RowScore], dataset: Dataset, cfg: EvalConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Subsets, sections and overalls with their CIs, and the comparability label of the overall:
+    the one summary every kind of scorer (classifier, DPO, judge) ends with."""
+    info = resolve_sections([*dataset.subsets, *dataset.empty_subsets], dataset.sections)
+    blocks = agg.aggregate(rows, info, empty_subsets=dataset.empty_subsets, best_of_n=dataset.best_of_n,
+                           resamples=cfg.bootstrap, seed=cfg.seed, weight_counts=dataset.full_counts)
+    comparability = assess(
+        blocks["benchmark"], dataset.full_counts or Counter(p.subset for p in dataset.pairs), dataset.substitutes,
+        provenance="published split" if dataset.description.get("type") == "hub" else "build.json",
+        sample_per_subset=cfg.sample,
+    )
+    label_overall(comparability, blocks["benchmark"], blocks["overall"], blocks["sections"])
+    return blocks, comparability
 
 
 def peak_rss_mb() -> float:

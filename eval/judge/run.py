@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +22,7 @@ from typing import Any
 
 from rbkit.core.files import atomic_write
 from rbkit.core.jsonio import canonical_json
-from rbkit.eval import aggregate as agg
 from rbkit.eval import results as results_io
-from rbkit.eval.comparability import assess, label_overall
 from rbkit.eval.data import Pair
 from rbkit.eval.errors import DatasetError
 from rbkit.eval.generation.run import run_requests
@@ -34,8 +31,7 @@ from rbkit.eval.generation.types import Backend, SamplingParams
 from rbkit.eval.judge.plan import Mode, plan_pairwise, plan_ratings
 from rbkit.eval.judge.prompts import JudgePrompt
 from rbkit.eval.judge.tally import Judged, judge_all, judge_block, pairwise_rows, rating_rows
-from rbkit.eval.runner import EvalConfig, EvalOutcome, load_dataset_spec, peak_rss_mb
-from rbkit.eval.sections import resolve as resolve_sections
+from rbkit.eval.runner import EvalConfig, EvalOutcome, load_dataset_spec, peak_rss_mb, summarise
 from rich.console import Console
 
 JUDGMENTS = "judgments.jsonl"
@@ -100,15 +96,7 @@ def run_judge(cfg: EvalConfig, backend: Backend, options: JudgeOptions, console:
     judged = judge_all(planned, completions, mode)
     rows = pairwise_rows(pairs, judged) if mode == "pairwise" else rating_rows(pairs, judged, cfg.ties)
 
-    info = resolve_sections([*dataset.subsets, *dataset.empty_subsets], dataset.sections)
-    blocks = agg.aggregate(rows, info, empty_subsets=dataset.empty_subsets, best_of_n=dataset.best_of_n,
-                           resamples=cfg.bootstrap, seed=cfg.seed, weight_counts=dataset.full_counts)
-    comparability = assess(
-        blocks["benchmark"], dataset.full_counts or Counter(p.subset for p in pairs), dataset.substitutes,
-        provenance="published split" if dataset.description.get("type") == "hub" else "build.json",
-        sample_per_subset=cfg.sample,
-    )
-    label_overall(comparability, blocks["benchmark"], blocks["overall"], blocks["sections"])
+    blocks, comparability = summarise(rows, dataset, cfg)
     block = judge_block(pairs, judged, options.orders if mode == "pairwise" else 1, mode)
     notices = judge_notices(block["overall"], mode)
     for n in notices:
