@@ -39,7 +39,7 @@ def test_fresh_candidates_build_against_their_pinned_hash(mirror: Path, with_mod
     rbkit("build", "--plugin", STEPS, "--spec", spec, "--out", out)
     check_accounted(out, SUBSET, candidates, used_per_row=1)
     report = json.loads((out / "build.json").read_text())["subsets"][SUBSET]
-    assert report["steps"]["examples:verify-reference-code"]["references"] == {"pass": 2}
+    assert report["report"]["steps"]["examples:verify-reference-code"]["references"] == {"pass": 2}
 
 
 @pytest.mark.model
