@@ -541,8 +541,23 @@ def prepare(paths: list[Path], *, download: bool = False) -> list[DeclaredSubset
     declared = load_declared(paths)
     registered = load_all()
     for item in declared:
-        if item.subset.name in registered:
-            err = item.doc.error(("name",), f"subset {item.subset.name!r} is already registered (`rbkit ls`); choose another name")
+        known = registered.get(item.subset.name)
+        if known is None:
+            continue
+        if not item.subset.substitute:
+            err = item.doc.error(("name",), f"subset {item.subset.name!r} is already registered (`rbkit ls`); choose "
+                                 "another name, or set `substitute` to rebuild it as a labelled stand-in")
+            raise SpecNameClash(str(err))
+        if known.section != item.subset.section:
+            err = item.doc.error(("section",), f"a substitute for {known.name!r} belongs to its section "
+                                 f"{known.section!r}, not {item.subset.section!r}")
             raise SpecNameClash(str(err))
     check_sources(declared, download=download)
     return declared
+
+
+def combine(selected: list[SubsetSpec], declared: list[DeclaredSubset]) -> list[SubsetSpec]:
+    """The subsets one build makes: the selected registered ones, except those a spec rebuilds
+    as a labelled substitute (same name), then the declared ones."""
+    replaced = {d.subset.name for d in declared}
+    return [s for s in selected if s.name not in replaced] + [d.subset for d in declared]

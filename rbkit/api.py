@@ -36,11 +36,11 @@ def build(
     `specs` (like `rbkit build --spec`): subset spec files or folders of them, built beside the
     selected subsets (alone when no selector is given); `fetch` downloads their Hub/URL sources.
     """
-    from rbkit.curation.spec_build import prepare, spec_record_hook
+    from rbkit.curation.spec_build import combine, prepare, spec_record_hook
 
     declared = prepare([Path(p) for p in specs], download=fetch) if specs else []
     chosen = select(selectors) if selectors or not declared else []
-    return run_build([*chosen, *(d.subset for d in declared)], Path(out), BuildOptions(**options),
+    return run_build(combine(list(chosen), declared), Path(out), BuildOptions(**options),
                      allow_missing=allow_missing, finalize=[spec_record_hook(declared)] if declared else [])
 
 

@@ -53,6 +53,7 @@ def build(
     from rbkit.curation.gates import GateConfig
     from rbkit.curation.pipeline import BuildOptions
     from rbkit.curation.registry import load_plugin, select
+    from rbkit.curation.spec_build import combine
 
     if gate not in ("off", "warn", "fail"):
         raise typer.BadParameter(f"--gate must be off, warn or fail, not {gate!r}")
@@ -64,8 +65,7 @@ def build(
     for path in plugin or []:
         load_plugin(path)
     declared = _declared(spec or [], fetch)
-    specs = select(selectors or []) if selectors or not declared else []
-    specs += [d.subset for d in declared]
+    specs = combine(select(selectors or []) if selectors or not declared else [], declared)
     options = BuildOptions(
         keep_going=keep_going,
         skip_verify=skip_verify,

@@ -79,6 +79,25 @@ def test_a_spec_may_not_reuse_a_registered_subset_name(tmp_path):
         prepare([path])
 
 
+def test_a_labelled_substitute_takes_the_place_of_the_registered_subset(tmp_path):
+    from rbkit.curation.registry import select
+    from rbkit.curation.spec_build import combine
+
+    path = spec_copy(tmp_path, 'name = "spec-pairs"\nsection = "Chat"',
+                     'name = "llmbar-natural"\nsection = "Chat Hard"\nsubstitute = "hand-written pairs"')
+    declared = prepare([path])
+    chosen = combine(select(["llmbar"]), declared)
+    natural = [s for s in chosen if s.name == "llmbar-natural"]
+    assert len(natural) == 1 and natural[0].substitute == "hand-written pairs"
+    assert {s.name for s in chosen} == {s.name for s in select(["llmbar"])}
+
+
+def test_a_substitute_stays_in_the_section_of_the_subset_it_replaces(tmp_path):
+    path = spec_copy(tmp_path, 'name = "spec-pairs"', 'name = "llmbar-natural"\nsubstitute = "hand-written pairs"')
+    with pytest.raises(SpecNameClash, match=r"pairs\.toml:4 section: a substitute for 'llmbar-natural' belongs to its section 'Chat Hard'"):
+        prepare([path])
+
+
 def test_a_path_parameter_is_relative_to_the_spec_not_the_working_directory(fresh_registry, monkeypatch, tmp_path):
     monkeypatch.syspath_prepend(str(FIXTURES / "plugin"))
     ep = EntryPoint(name="short", value="short_answers", group=steps_registry.ENTRY_POINT_GROUP)
