@@ -1,7 +1,7 @@
 """examples/math-best-of-4: MATH500 problems, the reference chosen, three wrong SmolLM2 samples rejected.
 
 Two tests, the two halves of the walkthrough:
-- fresh: prompts from the mirror -> `rbkit generate` (2 problems x 4 samples, a small token
+- fresh: prompts from the mirror -> `rbkit generate` (1 problem x 4 samples, a small token
   budget to fit CI) -> the spec pinned to the new file's sha256 (what the user does with the
   hash generate prints) -> `rbkit build`. Every sample ends in a row or in dropped.jsonl with
   its verdict; how many rows survive depends on what the model wrote, so it is not asserted.
@@ -30,7 +30,7 @@ SUBSET = "math-best-of-4"
 @pytest.mark.slow
 def test_fresh_candidates_build_against_their_pinned_hash(mirror: Path, with_model: Path, tmp_path: Path):
     prompts = tmp_path / "prompts.jsonl"
-    write_example_prompts(EXAMPLE, prompts, 2)
+    write_example_prompts(EXAMPLE, prompts, 1)
     candidates = tmp_path / "candidates.parquet"
     generated = rbkit("generate", "--prompts", prompts, "--model", "SmolLM2-135M-Instruct", "--n", "4",
                       "--temperature", "0.7", "--top-p", "0.95", "--seed", "0", "--max-new-tokens", "24",

@@ -1,9 +1,9 @@
 """examples/refusals-regenerated: CoCoNot harmful prompts, a generated refusal chosen over a
 generated compliance, each side verified by the refusal detector (two subsets, one spec each).
 
-- fresh: prompts from the mirror (2 per subcategory, two system prompts each) -> `rbkit
-  generate` -> both specs pinned to the new files -> `rbkit build --spec FOLDER`: every answer
-  ends in a row or in dropped.jsonl with the detector's label.
+- fresh: one offensive-language prompt from the mirror, asked both ways, 2 samples each ->
+  `rbkit generate` -> its spec pinned to the new file -> `rbkit build --spec FOLDER`: every
+  answer ends in a row or in dropped.jsonl with the detector's label.
 - shipped: the committed example through build (twice, byte-identical), validate, blind
   review, publish --dry-run (loaded with datasets) and eval; the card names the model.
 """
@@ -25,20 +25,18 @@ SUBSETS = {"refusals-dangerous": "refusals-dangerous-regen", "refusals-offensive
 @pytest.mark.model
 @pytest.mark.slow
 def test_fresh_candidates_build_against_their_pinned_hash(mirror: Path, with_model: Path, tmp_path: Path):
+    source_subset = "refusals-offensive"  # one of the two specs: they differ only in the subcategory
+    prompts = tmp_path / "prompts-offensive.jsonl"
+    write_example_prompts(EXAMPLE, prompts, 1, subset=source_subset)
+    candidates = tmp_path / "candidates-offensive.parquet"
+    rbkit("generate", "--prompts", prompts, "--model", "SmolLM2-135M-Instruct", "--n", "2",
+          "--temperature", "0.7", "--top-p", "0.95", "--seed", "0", "--max-new-tokens", "24",
+          "--batch-size", "8", "--out", candidates, "-q")
     specs = tmp_path / "specs"
-    for source_subset in SUBSETS:
-        short = source_subset.removeprefix("refusals-")
-        prompts = tmp_path / f"prompts-{short}.jsonl"
-        write_example_prompts(EXAMPLE, prompts, 2, subset=source_subset)
-        candidates = tmp_path / f"candidates-{short}.parquet"
-        rbkit("generate", "--prompts", prompts, "--model", "SmolLM2-135M-Instruct", "--n", "1",
-              "--temperature", "0.7", "--top-p", "0.95", "--seed", "0", "--max-new-tokens", "24",
-              "--batch-size", "8", "--out", candidates, "-q")
-        spec_for(FOLDER / f"{source_subset}.toml", candidates, specs)
+    spec_for(FOLDER / f"{source_subset}.toml", candidates, specs)
     out = tmp_path / "out"
     rbkit("build", "--spec", specs, "--out", out)
-    for source_subset, name in SUBSETS.items():
-        check_accounted(out, name, tmp_path / f"candidates-{source_subset.removeprefix('refusals-')}.parquet", used_per_row=2)
+    check_accounted(out, SUBSETS[source_subset], candidates, used_per_row=2)
 
 
 @pytest.mark.model
