@@ -56,11 +56,43 @@ def pack_trunk(model: Any) -> int:
     trunk = getattr(model, getattr(model, "base_model_prefix", ""), None)
     if not isinstance(trunk, torch.nn.Module) or trunk is model:
         return 0
-    swaps = [(parent, name, child) for parent in trunk.modules() for name, child in parent.named_children()
+    slots = [(parent, name) for parent in trunk.modules() for name, child in parent.named_children()
              if type(child) is torch.nn.Linear]
-    for parent, name, child in swaps:
-        setattr(parent, name, PackedLinear(child))
-    return len(swaps)
+    for parent, name in slots:  # one layer at a time, so that at most one extra copy is alive
+        old = getattr(parent, name)
+        setattr(parent, name, PackedLinear(old))
+        storage = old.weight.untyped_storage().data_ptr()  # tied or a view of another weight: keep
+        shared = any(p.untyped_storage().data_ptr() == storage for p in model.parameters())
+        if not shared:
+            _release_pages(old.weight)
+        del old
+    return len(slots)
+
+
+def _release_pages(weight: torch.Tensor) -> None:
+    """Give the pages of a weight that was just packed back to the OS (Linux `madvise`).
+
+    Why: transformers maps safetensors files into memory, and every tensor of a file keeps the
+    mapping alive, so dropping the unpacked weight alone frees nothing: packing would read the
+    file's pages in and keep them beside the packed copy (+400 MB peak RSS for SmolLM2-135M,
+    above the original evaluator's). Only whole pages inside the tensor are released; the
+    tensor is dropped right after and never read again (a file page would be read back from
+    disk, an anonymous one would read zeros)."""
+    import ctypes
+    import mmap
+    import sys
+
+    if sys.platform != "linux":
+        return
+    page = mmap.PAGESIZE
+    begin = weight.data_ptr()
+    start = (begin + page - 1) // page * page
+    end = (begin + weight.numel() * weight.element_size()) // page * page
+    if end <= start:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    libc.madvise(start, end - start, 4)  # MADV_DONTNEED; a failure only leaves the pages resident
 
 
 def pack_scorer(scorer: Any) -> int:

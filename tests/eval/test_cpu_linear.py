@@ -41,3 +41,19 @@ def test_bf16_model_is_left_alone(tiny_rm):
     model = AutoModelForSequenceClassification.from_pretrained(tiny_rm, dtype=torch.bfloat16)
     assert pack_trunk(model) == 0
     assert not any(isinstance(m, PackedLinear) for m in model.modules())
+
+
+def test_a_weight_another_module_still_uses_is_kept_intact():
+    """Packing releases the pages of the unpacked weights; a weight tied to a module that stays
+    (here the embedding) must keep its values."""
+    from transformers import LlamaConfig, LlamaForSequenceClassification
+
+    config = LlamaConfig(vocab_size=256, hidden_size=256, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=4, num_key_value_heads=4, num_labels=1, pad_token_id=0)
+    torch.manual_seed(0)
+    model = LlamaForSequenceClassification(config).eval()
+    q_proj = model.model.layers[0].self_attn.q_proj
+    q_proj.weight = model.model.embed_tokens.weight  # 256 x 256 fp32: 64 pages
+    before = model.model.embed_tokens.weight.detach().clone()
+    assert pack_trunk(model) > 0
+    assert torch.equal(model.model.embed_tokens.weight.detach(), before)
