@@ -31,6 +31,14 @@ def torchrun(args: list[str], env: dict[str, str], ranks: int = 2) -> subprocess
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
 
+def accelerate_launch(args: list[str], env: dict[str, str], ranks: int = 2) -> subprocess.CompletedProcess[str]:
+    """`accelerate launch --multi_gpu`: on a machine without GPUs it starts torch.distributed.run
+    too, so the ranks meet over gloo (accelerate's `--cpu` multi-process mode needs MPI instead)."""
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(ranks),
+           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "rbkit", *args]
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+
+
 def cache_rows(cache: Path) -> list[str]:
     """Content hashes of every scored line in the resume cache (duplicates kept)."""
     hashes = []
