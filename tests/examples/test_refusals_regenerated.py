@@ -10,6 +10,7 @@ generated compliance, each side verified by the refusal detector (two subsets, o
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from tests.examples.examples_flow import check_accounted, shipped_end_to_end, wr
 
 EXAMPLE = "refusals-regenerated"
 FOLDER = EXAMPLES / EXAMPLE
-SUBSETS = {"refusals-dangerous": "refusals-dangerous-regen", "refusals-offensive": "refusals-offensive-regen"}
+SUBSETS = {"refusals-dangerous": "refusals-dangerous", "refusals-offensive": "refusals-offensive"}  # source -> built
 
 
 @pytest.mark.model
@@ -49,3 +50,5 @@ def test_shipped_example_builds_reviews_publishes_and_evaluates(argilla_env, wit
         assert row["chosen_model"] == row["rejected_model"] == "SmolLM2-135M-Instruct"
     card = (tmp_path / "hub" / "README.md").read_text(encoding="utf-8")
     assert "SmolLM2-135M-Instruct" in card
+    results = json.loads((tmp_path / "eval" / "results.json").read_text(encoding="utf-8"))
+    assert set(results["comparability"]["substitutes"]) == set(SUBSETS.values())  # filled, and labelled
