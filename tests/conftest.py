@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.curation.review.conftest import Live, start_live_argilla
 from tests.resources import pytest_make_collect_report as pytest_make_collect_report
 from tests.resources import pytest_runtest_makereport as pytest_runtest_makereport
 from tests.resources import require
@@ -43,3 +45,10 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     session-scoped fixture and point at it explicitly.
     """
     monkeypatch.setenv("RBKIT_CACHE", str(tmp_path_factory.mktemp("rbkit-cache")))
+
+
+@pytest.fixture(scope="session")
+def live_argilla(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """One real local Argilla per session, for every test folder that reviews (registered here,
+    at the top, so that the review and example tests do not each start their own)."""
+    yield from start_live_argilla(tmp_path_factory)

@@ -24,7 +24,7 @@ from types import ModuleType
 import pytest
 from typer.testing import CliRunner
 
-from tests.curation.review.conftest import Live, live_argilla  # noqa: F401  (the real local Argilla)
+from tests.curation.review.conftest import Live
 from tests.resources import require
 
 REPO = Path(__file__).resolve().parents[2]
@@ -120,7 +120,7 @@ def with_model(model_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def argilla_env(live_argilla: Live, monkeypatch: pytest.MonkeyPatch) -> tuple[Live, str]:  # noqa: F811
+def argilla_env(live_argilla: Live, monkeypatch: pytest.MonkeyPatch) -> tuple[Live, str]:
     """The live server as `rbkit review` finds it (ARGILLA_API_URL/KEY) and a fresh workspace."""
     monkeypatch.setenv("ARGILLA_API_URL", live_argilla.url)
     monkeypatch.setenv("ARGILLA_API_KEY", live_argilla.owner_key)

@@ -186,8 +186,9 @@ class Reviewer:
             )
 
 
-@pytest.fixture(scope="session")
-def live_argilla(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def start_live_argilla(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """The real local Argilla for a whole session: `tests/conftest.py` registers it as the
+    `live_argilla` fixture, once for every folder (review and examples share one server)."""
     missing = [tool for tool in ("redis-server", "uv") if shutil.which(tool) is None]
     require(f"{', '.join(missing)} for the Argilla server", not missing, "run scripts/install-review-deps (and `pip install uv`)")
     venv = Path(os.environ.get("RBKIT_ARGILLA_VENV") or REPO / ".cache" / "argilla-venv")
