@@ -89,8 +89,8 @@ def generate_command(
     cached = sum(c.cached for c in completions)
     typer.echo(f"wrote {len(rows)} candidates ({len(items)} prompts x {n}) to {out}; {cached} from the cache")
     typer.echo(f"sha256 {digest}")
-    typer.echo("pin it in a subset spec (path relative to the spec file):")
-    typer.echo(spec_stanza(source_name, str(out), digest), nl=False)
+    typer.echo(f"pin it in a subset spec saved in {out.parent} (paths in a spec are read from the spec's folder):")
+    typer.echo(spec_stanza(source_name, out.name, digest), nl=False)
 
 
 def read_prompts(path: Path, *, id_field: str, prompt_field: str, system: str | None) -> list:

@@ -69,7 +69,7 @@ def test_one_row_per_prompt_and_sample_with_what_made_it(smollm2_backend, tmp_pa
     assert first["finish_reason"] in ("stop", "length") and first["prompt_tokens"] > 10 and 0 < first["completion_tokens"] <= 3
     assert rows[0]["seed"] != rows[1]["seed"] and server.generated == 6
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    assert f"sha256 {digest}" in stdout and f'[sources.candidates]\npath = "{out}"\nsha256 = "{digest}"' in stdout
+    assert f"sha256 {digest}" in stdout and f'[sources.candidates]\npath = "{out.name}"\nsha256 = "{digest}"' in stdout
 
 
 def test_a_rerun_sends_nothing_and_the_file_is_byte_identical_even_regenerated(smollm2_backend, tmp_path, capsys):
