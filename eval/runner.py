@@ -294,7 +294,10 @@ def run(cfg: EvalConfig, console: Console | None = None) -> EvalOutcome:
         results_io.prepare(cfg.out)
     group = dp.Group(launch, device) if launch.distributed else None
     try:
-        return _run(cfg, console, say, started, launch, device, group)
+        outcome = _run(cfg, console, say, started, launch, device, group)
+        if group is not None:  # a rank with few or no batches must not tear the group down while
+            group.barrier()    # rank 0 still receives from it (seen as SIGABRT in that rank's gloo)
+        return outcome
     finally:
         if group is not None:
             group.close()
